@@ -1,0 +1,163 @@
+"""JSON API for execution records (SPEC section 10). Thin: every rule lives in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from executions import services
+from executions.models import ExecutionRecord
+from executions.serializers import (
+    EventSerializer,
+    ExecutionStepSerializer,
+    FailSerializer,
+    RecordDetailSerializer,
+    RecordListSerializer,
+    StartSerializer,
+    StepCreateSerializer,
+    StepUpdateSerializer,
+    UpdateSerializer,
+)
+from procedures.models import ProcedureVersion
+from sharing.policy import get_editable_record, get_visible_record, visible_to
+
+RECORD_COLUMNS = ("procedure", "procedure_version", "executor")
+
+
+def _records() -> Any:
+    return ExecutionRecord.objects.select_related(*RECORD_COLUMNS).prefetch_related(
+        "shares__user", "shares__group"
+    )
+
+
+def detail_response(request: Request, record: ExecutionRecord, code: int = 200) -> Response:
+    fresh = get_visible_record(request.user, record.pk, _records())
+    return Response(RecordDetailSerializer(fresh, context={"request": request}).data, status=code)
+
+
+class ExecutionListCreate(generics.ListAPIView):
+    serializer_class = RecordListSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return visible_to(self.request.user, _records()).order_by("-started_at", "-id")
+
+    @extend_schema(request=StartSerializer, responses={201: RecordDetailSerializer})
+    def post(self, request: Request) -> Response:
+        data = StartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = get_object_or_404(
+            ProcedureVersion.objects.select_related("procedure"),
+            pk=data.validated_data["procedure_version"],
+        )
+        record = services.execution_start(
+            version=version,
+            user=request.user,
+            values=data.validated_data["variables"],
+            title=data.validated_data["title"],
+        )
+        return detail_response(request, record, status.HTTP_201_CREATED)
+
+
+class ExecutionDetail(APIView):
+    @extend_schema(responses=RecordDetailSerializer)
+    def get(self, request: Request, pk: Any) -> Response:
+        return detail_response(request, get_visible_record(request.user, pk))
+
+    @extend_schema(request=UpdateSerializer, responses=RecordDetailSerializer)
+    def patch(self, request: Request, pk: Any) -> Response:
+        record = get_editable_record(request.user, pk)
+        data = UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        record = services.execution_save_draft(
+            record=record,
+            user=request.user,
+            version=fields["version"],
+            title=fields.get("title"),
+            notes=fields.get("notes"),
+            variables=fields.get("variables"),
+        )
+        return detail_response(request, record)
+
+
+class Lifecycle(APIView):
+    action = ""
+
+    @extend_schema(request=None, responses=RecordDetailSerializer)
+    def post(self, request: Request, pk: Any) -> Response:
+        record = get_editable_record(request.user, pk)
+        if self.action == "complete":
+            record = services.execution_complete(record=record, user=request.user)
+        elif self.action == "reopen":
+            record = services.execution_reopen(record=record, user=request.user)
+        return detail_response(request, record)
+
+
+class ExecutionComplete(Lifecycle):
+    action = "complete"
+
+
+class ExecutionReopen(Lifecycle):
+    action = "reopen"
+
+
+class ExecutionFail(APIView):
+    @extend_schema(request=FailSerializer, responses=RecordDetailSerializer)
+    def post(self, request: Request, pk: Any) -> Response:
+        record = get_editable_record(request.user, pk)
+        data = FailSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.execution_fail(
+            record=record, user=request.user, reason=data.validated_data["reason"]
+        )
+        return detail_response(request, record)
+
+
+class StepCreate(APIView):
+    @extend_schema(request=StepCreateSerializer, responses={201: ExecutionStepSerializer})
+    def post(self, request: Request, pk: Any) -> Response:
+        record = get_editable_record(request.user, pk)
+        data = StepCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        step = services.execution_step_add(
+            record=record, user=request.user, description=data.validated_data["description"]
+        )
+        return Response(ExecutionStepSerializer(step).data, status=status.HTTP_201_CREATED)
+
+
+class StepUpdate(APIView):
+    @extend_schema(request=StepUpdateSerializer, responses=ExecutionStepSerializer)
+    def patch(self, request: Request, pk: Any, number: int) -> Response:
+        record = get_editable_record(request.user, pk)
+        data = StepUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        get_object_or_404(record.steps, number=number)
+        with transaction.atomic():
+            if "notes" in data.validated_data:
+                services.execution_step_set_notes(
+                    record=record, user=request.user, number=number,
+                    notes=data.validated_data["notes"],
+                )  # fmt: skip
+            if "done" in data.validated_data:
+                services.execution_step_set_done(
+                    record=record, user=request.user, number=number,
+                    done=data.validated_data["done"],
+                )  # fmt: skip
+        step = record.steps.select_related("executed_by").get(number=number)
+        return Response(ExecutionStepSerializer(step).data)
+
+
+class EventList(generics.ListAPIView):
+    serializer_class = EventSerializer
+    pagination_class = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        record = get_visible_record(self.request.user, self.kwargs["pk"])
+        return record.events.order_by("seq")

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from procedures.models import Procedure, ProcedureVersion
+
+
+class ExecutionRecordQuerySet(models.QuerySet["ExecutionRecord"]):
+    def alive(self) -> ExecutionRecordQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def with_list_columns(self) -> ExecutionRecordQuerySet:
+        """What every list row shows, fetched in the same query."""
+        return self.select_related("procedure", "procedure_version", "executor")
+
+
+class ExecutionRecord(models.Model):
+    """One run of one procedure version: who, when, with which values, and how it ended."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    class Scope(models.TextChoices):
+        PRIVATE = "private", "Private"
+        SHARED = "shared", "Shared"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="executions")
+    procedure_version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="executions"
+    )
+    executor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="executions"
+    )
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    variables = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    access_scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.PRIVATE)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Optimistic lock: bumped by every change to the draft fields."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    legal_hold = models.BooleanField(
+        default=False, help_text="Exempts the record from retention and purge."
+    )
+
+    objects = ExecutionRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [("view_all_executionrecord", "Can view all execution records")]
+        indexes = [
+            models.Index(fields=["-started_at"], name="exec_started_idx"),
+            models.Index(fields=["executor", "-started_at"], name="exec_executor_started_idx"),
+            models.Index(fields=["procedure", "-started_at"], name="exec_procedure_started_idx"),
+            models.Index(fields=["status", "-started_at"], name="exec_status_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("executions:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != self.Status.IN_PROGRESS
+
+
+class ExecutionStep(models.Model):
+    """A step of a run: copied from the version at start, or added by the executor."""
+
+    record = models.ForeignKey(ExecutionRecord, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveIntegerField()
+    description = models.TextField(help_text="Inline Markdown; placeholders render with values.")
+    notes = models.TextField(blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_extra = models.BooleanField(default=False, help_text="Added during the run.")
+
+    class Meta:
+        ordering = ["record", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "number"], name="unique_step_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.number}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.executed_at is not None
+
+
+class ImmutableEventError(Exception):
+    """Audit events are append-only."""
+
+
+class ExecutionEventQuerySet(models.QuerySet["ExecutionEvent"]):
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise ImmutableEventError("Audit events cannot be changed.")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise ImmutableEventError("Audit events cannot be deleted.")
+
+
+class ExecutionEvent(models.Model):
+    """An append-only audit event of a record, hash-chained to the one before it."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "started the execution"
+        UPDATED = "updated", "saved a draft"
+        STATUS_CHANGED = "status_changed", "changed the status"
+        STEP_DONE = "step_done", "marked a step done"
+        STEP_UNDONE = "step_undone", "marked a step not done"
+        STEP_ADDED = "step_added", "added a step"
+        ATTACHMENT_ADDED = "attachment_added", "attached a file"
+        ATTACHMENT_DELETED = "attachment_deleted", "deleted a file"
+        SHARED = "shared", "shared the record"
+        UNSHARED = "unshared", "stopped sharing"
+        DELETED = "deleted", "deleted the record"
+        RESTORED = "restored", "restored the record"
+        ATTACHMENTS_PURGED = "attachments_purged", "purged the attachments"
+        EXPORTED = "exported", "exported the record"
+        LEGAL_HOLD = "legal_hold", "changed the legal hold"
+
+    record = models.ForeignKey(ExecutionRecord, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField(help_text="1, 2, 3... within the record.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, help_text="Kept as it was, for the hash.")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = ExecutionEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["record", "seq"]
+        constraints = [models.UniqueConstraint(fields=["record", "seq"], name="unique_event_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise ImmutableEventError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ImmutableEventError("Audit events cannot be deleted.")

@@ -1,0 +1,122 @@
+"""API representations of records, steps and events (SPEC section 10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from executions.models import ExecutionEvent, ExecutionRecord, ExecutionStep
+
+
+class RunProcedureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class RunVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class SharedWithSerializer(serializers.Serializer):
+    users = serializers.ListField(child=serializers.CharField())
+    groups = serializers.ListField(child=serializers.CharField())
+
+
+class ExecutionStepSerializer(serializers.ModelSerializer):
+    executed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExecutionStep
+        fields = ["number", "description", "notes", "executed_at", "executed_by", "is_extra",
+                  "attachments"]  # fmt: skip
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_attachments(self, step: ExecutionStep) -> list[dict[str, Any]]:
+        by_step = self.context.get("attachments_by_step", {})
+        return list(by_step.get(step.number, []))
+
+
+class RecordListSerializer(serializers.ModelSerializer):
+    procedure = RunProcedureSerializer(read_only=True)
+    procedure_version = RunVersionSerializer(read_only=True)
+    executor = UserRefSerializer(read_only=True)
+    shared_with = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExecutionRecord
+        fields = [
+            "id", "title", "status", "procedure", "procedure_version", "executor", "started_at",
+            "completed_at", "variables", "notes", "access_scope", "shared_with", "version", "url",
+        ]  # fmt: skip
+
+    @extend_schema_field(SharedWithSerializer)
+    def get_shared_with(self, record: ExecutionRecord) -> dict[str, list[str]]:
+        shares = list(record.shares.all())  # prefetched by the views
+        return {
+            "users": sorted(s.user.username for s in shares if s.user_id),
+            "groups": sorted(s.group.name for s in shares if s.group_id),
+        }
+
+    def get_url(self, record: ExecutionRecord) -> str:
+        request = self.context.get("request")
+        path = record.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class RecordDetailSerializer(RecordListSerializer):
+    steps = serializers.SerializerMethodField()
+
+    class Meta(RecordListSerializer.Meta):
+        fields = [*RecordListSerializer.Meta.fields, "steps"]
+
+    @extend_schema_field(ExecutionStepSerializer(many=True))
+    def get_steps(self, record: ExecutionRecord) -> list[dict[str, Any]]:
+        steps = record.steps.select_related("executed_by").order_by("number")
+        return ExecutionStepSerializer(steps, many=True, context=self.context).data
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+    action_display = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = ExecutionEvent
+        fields = ["seq", "actor", "action", "action_display", "data", "created_at", "prev_hash",
+                  "hash"]  # fmt: skip
+
+
+class StartSerializer(serializers.Serializer):
+    procedure_version = serializers.IntegerField()
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    variables = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+
+
+class UpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    variables = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class FailSerializer(serializers.Serializer):
+    reason = serializers.CharField(trim_whitespace=True, required=False, allow_blank=True,
+                                   default="")  # fmt: skip
+
+
+class StepCreateSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=1000)
+
+
+class StepUpdateSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    done = serializers.BooleanField(required=False)

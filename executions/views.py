@@ -1,0 +1,282 @@
+"""The execution pages. Thin: parse the request, call a service or selector, render.
+
+One template serves the full page and its htmx fragments. Routine actions (save, step done,
+add step) answer with fragments and out-of-band swaps that never touch the user's unsaved
+text; lifecycle actions (complete, fail, reopen) answer with the page, from which htmx selects
+the record. Without JavaScript every action posts the page's form and redirects back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST, require_safe
+
+from executions import selectors, services
+from executions.forms import DraftInput, parse_draft
+from executions.models import ExecutionRecord
+from executions.timeline import describe
+from opscore.exceptions import Conflict
+from procedures.forms import FIELD_PREFIX, VariablesForm
+from procedures.models import ProcedureVersion
+from procedures.rendering import render_inline, render_markdown
+from procedures.views import page_context as procedure_page_context
+from sharing.policy import can_edit, visible_to
+
+RECORD_FORM = "record-form"
+
+
+def _record_context(
+    request: HttpRequest,
+    record: ExecutionRecord,
+    *,
+    draft: DraftInput | None = None,
+    errors: dict[str, list[str]] | None = None,
+    by_variable: dict[str, list[str]] | None = None,
+    conflict: Conflict | None = None,
+) -> dict[str, Any]:
+    """Everything the page shows; ``draft`` puts the user's unsaved text back on screen."""
+    document = record.procedure_version.document
+    editable = can_edit(request.user, record)
+    steps = selectors.record_steps(record)
+    progress = selectors.progress_of(steps)
+    values = dict(record.variables)
+    form_data = None
+    if draft is not None and draft.variables is not None:
+        values.update(draft.variables)
+        form_data = {FIELD_PREFIX + k: v for k, v in draft.variables.items()}
+    variables_read_only = not (editable and not record.is_finished)
+    variables_form = VariablesForm(
+        document,
+        form_data,
+        initial_values=record.variables,
+        read_only=variables_read_only,
+        form_id=RECORD_FORM,
+    )
+    for name, messages_ in (by_variable or {}).items():
+        if FIELD_PREFIX + name in variables_form.fields:
+            variables_form.add_error(FIELD_PREFIX + name, messages_)
+    step_notes = draft.step_notes if draft else {}
+    # One reverse() for all steps: a URL tag per step is most of a 100-step page's render time.
+    done_url = reverse("executions:step-done", args=[record.pk, 999999])
+    for step in steps:
+        step.done_url = done_url.replace("/999999/", f"/{step.number}/")
+        step.description_html = mark_safe(render_inline(document, step.description, values))
+        step.draft_notes = step_notes.get(step.number, step.notes)
+        step.is_current = not record.is_finished and step.number == progress.current
+    marks = selectors.step_marks(record, steps, progress)
+    return {
+        "record": record,
+        "document": document,
+        "document_html": mark_safe(render_markdown(document, values, step_marks=marks)),
+        "form": variables_form,
+        "variables_read_only": variables_read_only,
+        "steps": steps,
+        "progress": progress,
+        "timeline": [describe(e) for e in selectors.record_events(record)],
+        "editable": editable,
+        "can_change_evidence": editable and not record.is_finished,
+        "draft_title": draft.title if draft and draft.title is not None else record.title,
+        "draft_notes": draft.notes if draft and draft.notes is not None else record.notes,
+        "errors": errors or {},
+        "conflict": conflict,
+        "is_latest_version": record.procedure_version_id == record.procedure.latest_version_id,
+        "section": "executions",
+    }
+
+
+@require_POST
+def execution_start(request: HttpRequest) -> HttpResponse:
+    version = get_object_or_404(
+        ProcedureVersion.objects.select_related("procedure"),
+        pk=request.POST.get("procedure_version") or 0,
+    )
+    form = VariablesForm(version.document, request.POST, form_id="start-form")
+    title = request.POST.get("title", "")
+    try:
+        record = services.execution_start(
+            version=version, user=request.user, values=form.raw_values(), title=title
+        )
+    except ValidationError as exc:
+        for name, errors in getattr(exc, "by_variable", {}).items():
+            form.add_error(
+                FIELD_PREFIX + name if FIELD_PREFIX + name in form.fields else None, errors
+            )
+        context = procedure_page_context(version, form)
+        context["start_errors"] = [m for ms in exc.message_dict.values() for m in ms]
+        context["start_title"] = title
+        return render(request, "procedures/detail.html", context, status=400)
+    messages.success(request, "Execution started. Work through the steps; save as you go.")
+    return redirect(record)
+
+
+@require_safe
+def execution_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    record = selectors.record_for_page(request.user, pk)
+    return render(request, "executions/detail.html", _record_context(request, record))
+
+
+def _editable(request: HttpRequest, pk: Any) -> ExecutionRecord:
+    record = selectors.record_for_page(request.user, pk)
+    if not can_edit(request.user, record):
+        raise PermissionDenied("You can view this record but only its executor can change it.")
+    return record
+
+
+def _refused(
+    request: HttpRequest,
+    record: ExecutionRecord,
+    draft: DraftInput,
+    exc: ValidationError | Conflict,
+) -> HttpResponse:
+    """Shows why an action was refused and keeps every character the user typed."""
+    record.refresh_from_db()
+    if isinstance(exc, Conflict):
+        context = _record_context(request, record, draft=draft, conflict=exc)
+        status = 409
+    else:
+        context = _record_context(
+            request,
+            record,
+            draft=draft,
+            errors=exc.message_dict,
+            by_variable=getattr(exc, "by_variable", None),
+        )
+        status = 400
+    if request.htmx:
+        response = render(request, "executions/refused.html", context, status=status)
+        # Only the out-of-band parts (the explanation, the fields with errors) change;
+        # the user's text in the form stays exactly as typed.
+        response["HX-Reswap"] = "none"
+        return response
+    return render(request, "executions/detail.html", context, status=status)
+
+
+def _save_draft(
+    request: HttpRequest, record: ExecutionRecord, draft: DraftInput
+) -> ExecutionRecord:
+    if draft.version is None:
+        raise ValidationError({"version": ["The form is missing its version; reload the page."]})
+    return services.execution_save_draft(
+        record=record, user=request.user, version=draft.version, **draft.as_service_kwargs()
+    )
+
+
+@require_POST
+def execution_save(request: HttpRequest, pk: Any) -> HttpResponse:
+    record = _editable(request, pk)
+    draft = parse_draft(request.POST)
+    try:
+        saved = _save_draft(request, record, draft)
+    except (ValidationError, Conflict) as exc:
+        return _refused(request, record, draft, exc)
+    if request.htmx:
+        context = _record_context(request, saved)
+        context["saved_at"] = timezone.now()
+        return render(request, "executions/saved.html", context)
+    messages.success(request, "Draft saved.")
+    return redirect(saved)
+
+
+def _lifecycle(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    """Complete, fail or reopen; complete and fail first save what the form holds."""
+    record = _editable(request, pk)
+    draft = parse_draft(request.POST)
+    try:
+        with transaction.atomic():
+            if action != "reopen" and draft.has_edits:
+                record = _save_draft(request, record, draft)
+            if action == "complete":
+                record = services.execution_complete(record=record, user=request.user)
+                messages.success(request, "Execution completed.")
+            elif action == "fail":
+                record = services.execution_fail(
+                    record=record, user=request.user, reason=request.POST.get("reason", "")
+                )
+                messages.warning(request, "Execution marked as failed.")
+            else:
+                record = services.execution_reopen(record=record, user=request.user)
+                messages.info(request, "Execution reopened; it is in progress again.")
+    except (ValidationError, Conflict) as exc:
+        return _refused(request, record, draft, exc)
+    return redirect(record)
+
+
+@require_POST
+def execution_complete(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _lifecycle(request, pk, "complete")
+
+
+@require_POST
+def execution_fail(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _lifecycle(request, pk, "fail")
+
+
+@require_POST
+def execution_reopen(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _lifecycle(request, pk, "reopen")
+
+
+@require_POST
+def execution_step_done(request: HttpRequest, pk: Any, number: int) -> HttpResponse:
+    record = _editable(request, pk)
+    done = request.POST.get("done") == "1"
+    draft = parse_draft(request.POST)
+    try:
+        with transaction.atomic():
+            if not request.htmx and draft.has_edits:
+                # Without JavaScript the button posted the whole form: keep the text too.
+                record = _save_draft(request, record, draft)
+            services.execution_step_set_done(
+                record=record, user=request.user, number=number, done=done
+            )
+    except (ValidationError, Conflict) as exc:
+        return _refused(request, record, draft, exc)
+    if request.htmx:
+        record.refresh_from_db()
+        return render(request, "executions/step_toggled.html", _record_context(request, record))
+    return redirect(f"{record.get_absolute_url()}#ev-step-{number}")
+
+
+@require_POST
+def execution_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
+    record = _editable(request, pk)
+    try:
+        step = services.execution_step_add(
+            record=record, user=request.user, description=request.POST.get("description", "")
+        )
+    except (ValidationError, Conflict) as exc:
+        if request.htmx:
+            message = "; ".join(exc.messages if isinstance(exc, ValidationError) else [exc.message])
+            context = _record_context(request, record)
+            context["add_step_error"] = message
+            return render(request, "executions/detail.html#add-step", context, status=400)
+        messages.error(request, str(exc.message if isinstance(exc, Conflict) else exc.messages[0]))
+        return redirect(record)
+    if request.htmx:
+        context = _record_context(request, record)
+        context["new_step"] = next(s for s in context["steps"] if s.number == step.number)
+        return render(request, "executions/step_added.html", context)
+    messages.success(request, f"Step {step.number} added.")
+    return redirect(f"{record.get_absolute_url()}#ev-step-{step.number}")
+
+
+@require_safe
+def execution_list(request: HttpRequest) -> HttpResponse:
+    """Records the user may see, newest first."""
+    records = visible_to(request.user).with_list_columns().order_by("-started_at", "-id")
+    page = Paginator(records, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "executions/list.html",
+        {"page": page, "records": page.object_list, "section": "executions"},
+    )

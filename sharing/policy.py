@@ -1,0 +1,91 @@
+"""The one access policy (SPEC section 6). Every page, endpoint, file and query uses it.
+
+``visible_to(user)`` is a queryset built from EXISTS subqueries, so it never duplicates rows and
+needs no DISTINCT; ``can_edit(user, record)`` says who may change a record: its executor.
+A record a user may not see answers 404; one they see but may not change answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from executions.models import ExecutionRecord
+from sharing.models import Share
+
+VIEW_ALL_PERMISSION = "executions.view_all_executionrecord"
+
+
+def is_administrator(user: Any) -> bool:
+    """Superusers and holders of the view-all permission see every record."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.has_perm(VIEW_ALL_PERMISSION))
+
+
+def shared_with(user: Any) -> Q:
+    """Records shared with ``user`` directly or through one of their groups."""
+    direct = Share.objects.filter(record=OuterRef("pk"), user=user)
+    through_group = Share.objects.filter(record=OuterRef("pk"), group__user=user)
+    return Q(Exists(direct)) | Q(Exists(through_group))
+
+
+def visible_to(
+    user: Any, queryset: QuerySet[ExecutionRecord] | None = None
+) -> QuerySet[ExecutionRecord]:
+    """The records ``user`` may see: never deleted ones, nothing for inactive users."""
+    records = (queryset if queryset is not None else ExecutionRecord.objects.all()).filter(
+        deleted_at__isnull=True
+    )
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return records.none()
+    if is_administrator(user):
+        return records
+    return records.filter(Q(executor=user) | shared_with(user))
+
+
+def can_edit(user: Any, record: ExecutionRecord) -> bool:
+    """Only the executor changes a record; administrators act through the admin."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and record.deleted_at is None
+        and record.executor_id == user.pk
+    )
+
+
+def get_visible_record(
+    user: Any, pk: Any, queryset: QuerySet[ExecutionRecord] | None = None
+) -> ExecutionRecord:
+    """The record if ``user`` may see it; Http404 otherwise (its existence is not revealed).
+
+    Same rule as ``visible_to``, ordered so the common case (one's own or a shared record)
+    needs no permission lookup.
+    """
+    records = (queryset if queryset is not None else ExecutionRecord.objects.all()).filter(
+        deleted_at__isnull=True
+    )
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404("No such execution record.")
+    try:
+        try:
+            return records.filter(Q(executor=user) | shared_with(user)).get(pk=pk)
+        except ExecutionRecord.DoesNotExist:
+            if is_administrator(user):
+                return records.get(pk=pk)
+            raise
+    except (ExecutionRecord.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404("No such execution record.") from None
+
+
+def get_editable_record(
+    user: Any, pk: Any, queryset: QuerySet[ExecutionRecord] | None = None
+) -> ExecutionRecord:
+    """The record if ``user`` may change it: 404 when invisible, 403 when read-only."""
+    record = get_visible_record(user, pk, queryset)
+    if not can_edit(user, record):
+        raise PermissionDenied("You can view this record but only its executor can change it.")
+    return record

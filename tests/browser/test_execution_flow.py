@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from executions.models import ExecutionRecord
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_run_a_procedure_from_start_to_completed(page, live_server, alice, procedure):
+    log_in(page, live_server, "alice")
+    page.get_by_role("link", name="Rotate TLS certificate").first.click()
+
+    # The document re-renders as the values are typed.
+    expect(page.locator("#document .var-missing").first).to_contain_text("{{ server }}")
+    page.get_by_label("Server").fill("web-042")
+    expect(page.locator("#document")).to_contain_text("web-042")
+    page.get_by_label("Admin password").fill("hunter2")
+    page.get_by_role("button", name="Start Execution").click()
+
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]{36}/$"))
+    record = ExecutionRecord.objects.get()
+    assert record.variables["server"] == "web-042"
+    expect(page.locator("#info .badge")).to_have_text("In progress")
+
+    page.get_by_label("Notes for step 1").fill("Drained in 38 s.")
+    page.locator("#ev-step-1-head").get_by_role("button", name="Mark done").click()
+    expect(page.locator("#ev-step-1-head")).to_contain_text("Done")
+    expect(page.locator("#progress")).to_contain_text("1 of 3 steps done")
+    # Marking done did not disturb the unsaved note.
+    expect(page.get_by_label("Notes for step 1")).to_have_value("Drained in 38 s.")
+
+    page.get_by_role("button", name="Save Draft").click()
+    expect(page.locator("#save-state")).to_contain_text("Saved")
+
+    page.reload()
+    expect(page.get_by_label("Notes for step 1")).to_have_value("Drained in 38 s.")
+    assert "hunter2" not in page.content()
+
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator("#info .badge")).to_have_text("Completed")
+    expect(page.get_by_role("button", name="Reopen")).to_be_visible()
+    record.refresh_from_db()
+    assert record.status == "completed"
+    assert record.steps.get(number=1).notes == "Drained in 38 s."
+
+
+def test_a_stale_save_keeps_the_text_and_explains(page, live_server, alice, record):
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    from executions import services
+
+    services.execution_save_draft(record=record, user=alice, version=1, notes="from another tab")
+    page.get_by_label("Notes", exact=True).fill("my words")
+    page.get_by_role("button", name="Save Draft").click()
+    expect(page.locator("#form-alert")).to_contain_text("someone changed this record")
+    expect(page.get_by_label("Notes", exact=True)).to_have_value("my words")
+
+
+def test_mark_as_failed_asks_for_the_reason(page, live_server, alice, record):
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    page.locator(".action-bar").get_by_role("button", name="Mark as Failed").click()
+    dialog = page.locator("#fail-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Reason").fill("Replica lag too high")
+    dialog.get_by_role("button", name="Mark as Failed").click()
+    expect(page.locator("#info .badge")).to_have_text("Failed")
+    record.refresh_from_db()
+    assert "Replica lag too high" in record.notes
