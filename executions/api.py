@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from executions import services
+from executions import retention, services
 from executions.models import ExecutionRecord
 from executions.serializers import (
     EventSerializer,
@@ -85,6 +85,12 @@ class ExecutionDetail(APIView):
             variables=fields.get("variables"),
         )
         return detail_response(request, record)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: Any) -> Response:
+        record = get_editable_record(request.user, pk)
+        retention.execution_delete(record=record, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class Lifecycle(APIView):

@@ -118,3 +118,34 @@ def verify_chain(events: Iterable[ExecutionEvent], record_id: str) -> list[Chain
         expected_prev = event.hash
         expected_seq = event.seq + 1
     return breaks
+
+
+@dataclass
+class VerifyResult:
+    records: int
+    events: int
+    breaks: list[ChainBreak]
+
+
+def verify_records(*, record_id: Any = None, batch_size: int = 2000) -> VerifyResult:
+    """Verifies the chains of every record (or one), streaming events in record order."""
+    events = ExecutionEvent.objects.order_by("record_id", "seq")
+    if record_id is not None:
+        events = events.filter(record_id=record_id)
+    result = VerifyResult(records=0, events=0, breaks=[])
+    current: Any = None
+    chain: list[ExecutionEvent] = []
+
+    def close() -> None:
+        if current is not None:
+            result.records += 1
+            result.breaks.extend(verify_chain(chain, str(current)))
+
+    for event in events.iterator(chunk_size=batch_size):
+        if event.record_id != current:
+            close()
+            current, chain = event.record_id, []
+        chain.append(event)
+        result.events += 1
+    close()
+    return result

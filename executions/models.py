@@ -61,6 +61,9 @@ class ExecutionRecord(models.Model):
     legal_hold = models.BooleanField(
         default=False, help_text="Exempts the record from retention and purge."
     )
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the files of this deleted record were purged."
+    )
 
     objects = ExecutionRecordQuerySet.as_manager()
 
@@ -180,3 +183,47 @@ class ExecutionEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise ImmutableEventError("Audit events cannot be deleted.")
+
+
+class DeletedExecutionRecord(ExecutionRecord):
+    """Deleted records, for the admin's trash (restore until the files are purged)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "deleted execution record"
+        verbose_name_plural = "trash: deleted execution records"
+
+
+class RetentionPolicy(models.Model):
+    """Soft-deletes records older than an age, for one procedure or all, one status or any."""
+
+    name = models.CharField(max_length=100, unique=True)
+    procedure = models.ForeignKey(
+        Procedure,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text="Leave empty to apply to every procedure.",
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=ExecutionRecord.Status.choices,
+        blank=True,
+        help_text="Leave empty for any status.",
+    )
+    age_days = models.PositiveIntegerField(
+        help_text="Records started more than this many days ago are deleted."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(age_days__gte=1), name="retention_age_min_1")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

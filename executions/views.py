@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
-from executions import selectors, services
+from executions import retention, selectors, services
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
 from executions.timeline import describe
@@ -268,6 +268,20 @@ def execution_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
         return render(request, "executions/step_added.html", context)
     messages.success(request, f"Step {step.number} added.")
     return redirect(f"{record.get_absolute_url()}#ev-step-{step.number}")
+
+
+@require_POST
+def execution_delete(request: HttpRequest, pk: Any) -> HttpResponse:
+    record = _editable(request, pk)
+    try:
+        retention.execution_delete(record=record, user=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(record)
+    messages.success(
+        request, f"“{record.title}” was deleted. An administrator can restore it for a while."
+    )
+    return redirect("executions:list")
 
 
 @require_safe

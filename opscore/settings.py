@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from celery.schedules import crontab
+
 from opscore.config import BASE_DIR, ConfigError, load_config
 
 try:
@@ -145,7 +147,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "apply-retention-policies": {
+        "task": "executions.tasks.apply_retention_policies",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous requests 401, not 403.
