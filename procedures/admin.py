@@ -26,7 +26,7 @@ class VersionInline(admin.TabularInline):
 
 class ProcedureAdminForm(forms.ModelForm):
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 24, "style": "font-family: monospace; width: 90%"}),
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
         help_text="Saving a changed body adds a new version; earlier versions never change.",
     )
     note = forms.CharField(required=False, max_length=200)
