@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
-from django.templatetags.static import static
 from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
@@ -25,10 +23,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="procedures:list", permanent=False), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
-    ),
+    path("favicon.ico", views.favicon),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

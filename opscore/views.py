@@ -6,7 +6,8 @@ import uuid
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import storages
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -36,3 +37,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+@login_not_required
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on every page, the admin's included."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
