@@ -79,8 +79,11 @@ class VariablesForm(forms.Form):
         if variable.type == "secret":
             attrs["placeholder"] = "Stored masked" if initial == SECRET_MASK else "Enter secret"
             attrs["autocomplete"] = "new-password"
+            # The stored value is only ever the mask; PasswordInput never renders it back.
             return forms.CharField(
-                widget=forms.PasswordInput(attrs=attrs, render_value=False), **common
+                initial=initial,
+                widget=forms.PasswordInput(attrs=attrs, render_value=False),
+                **common,
             )
         if variable.type == "number":
             attrs["inputmode"] = "decimal"

@@ -264,3 +264,9 @@ def test_page_query_count_does_not_grow_with_steps(
 def test_list_shows_only_visible_records(alice_client, charlie_client, record):
     assert record.title in alice_client.get(reverse("executions:list")).content.decode()
     assert record.title not in charlie_client.get(reverse("executions:list")).content.decode()
+
+
+def test_read_only_page_shows_a_stored_secret_as_the_mask_never_in_clear(admin_client, record):
+    html = admin_client.get(page(record)).content.decode()
+    assert 'value="••••••" placeholder="Not set" readonly' in html
+    assert "hunter2" not in html
