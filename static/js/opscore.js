@@ -51,7 +51,16 @@
     }
   });
 
+  // Panes stack on narrow screens; the variables pane starts folded to one line there.
+  function foldOnNarrowScreens(root) {
+    if (!window.matchMedia("(max-width: 900px)").matches) return;
+    root.querySelectorAll("details.mobile-collapsible[open]").forEach(function (details) {
+      if (!details.querySelector(".invalid")) details.removeAttribute("open");
+    });
+  }
+
   function init(root) { wireMessages(root); }
+  document.addEventListener("DOMContentLoaded", function () { foldOnNarrowScreens(document); });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
 
