@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +28,7 @@ from executions.serializers import (
     StepUpdateSerializer,
     UpdateSerializer,
 )
+from executions.views import export_response
 from procedures.models import ProcedureVersion
 from sharing.policy import get_editable_record, get_visible_record, visible_to
 
@@ -158,6 +162,28 @@ class StepUpdate(APIView):
                 )  # fmt: skip
         step = record.steps.select_related("executed_by").get(number=number)
         return Response(ExecutionStepSerializer(step).data)
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets clients ask for ``Accept: application/zip``; the view streams the bytes itself."""
+
+    media_type = "application/zip"
+    format = "zip"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> Any:
+        return data
+
+
+class ExecutionExport(APIView):
+    """The record's evidence as a streamed ZIP (record.json, report.html, files, SHA256SUMS)."""
+
+    renderer_classes = [JSONRenderer, ZipRenderer]  # JSON for errors
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: Any) -> StreamingHttpResponse:
+        return export_response(get_visible_record(request.user, pk, _records()), request.user)
 
 
 class EventList(generics.ListAPIView):

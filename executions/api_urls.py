@@ -19,4 +19,5 @@ urlpatterns = [
         name="execution-step-update",
     ),
     path("executions/<uuid:pk>/events/", api.EventList.as_view(), name="execution-events"),
+    path("executions/<uuid:pk>/export", api.ExecutionExport.as_view(), name="execution-export"),
 ]

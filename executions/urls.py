@@ -16,5 +16,6 @@ urlpatterns = [
     path("<uuid:pk>/reopen/", views.execution_reopen, name="reopen"),
     path("<uuid:pk>/steps/add/", views.execution_step_add, name="step-add"),
     path("<uuid:pk>/delete/", views.execution_delete, name="delete"),
+    path("<uuid:pk>/export", views.execution_export_download, name="export"),
     path("<uuid:pk>/steps/<int:number>/done/", views.execution_step_done, name="step-done"),
 ]

@@ -14,14 +14,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from executions import retention, selectors, services
+from executions.export import execution_export, export_filename
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
 from executions.timeline import describe
@@ -268,6 +270,24 @@ def execution_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
         return render(request, "executions/step_added.html", context)
     messages.success(request, f"Step {step.number} added.")
     return redirect(f"{record.get_absolute_url()}#ev-step-{step.number}")
+
+
+@require_safe
+def execution_export_download(request: HttpRequest, pk: Any) -> StreamingHttpResponse:
+    """The export bundle of a visible record (anyone who can view it may export it)."""
+    record = selectors.record_for_page(request.user, pk)
+    return export_response(record, request.user)
+
+
+def export_response(record: ExecutionRecord, user: Any) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        execution_export(record=record, user=user), content_type="application/zip"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export_filename(record)
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

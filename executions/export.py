@@ -1,0 +1,168 @@
+"""The export bundle: a run's evidence outside OpsCore, verifiable offline (issue 8).
+
+A ZIP streamed to the client: ``record.json`` (metadata, masked variables, steps, attachments
+and the audit chain), ``report.html`` (a self-contained, printable report), every original file
+under ``attachments/``, ``verify_chain.py`` (recomputes the chain with Python's standard library)
+and ``SHA256SUMS`` for ``sha256sum -c``. Memory stays flat: files are read in chunks from storage.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+
+from executions import selectors
+from executions.audit import event_append
+from executions.models import ExecutionEvent, ExecutionRecord
+from executions.timeline import describe
+from executions.zipstream import Member, zip_stream
+from procedures.rendering import render_inline, render_markdown
+
+FORMAT = "opscore-export/1"
+VERIFY_SCRIPT = Path(__file__).with_name("export_verify.py")
+# Keys of an attachment entry used to build the bundle but not written into record.json:
+# "open" opens the original for reading, "thumbnail" is a data: URI for report.html (or None).
+INTERNAL_KEYS = {"open", "thumbnail"}
+
+
+def export_filename(record: ExecutionRecord) -> str:
+    slug = slugify(record.title)[:60] or "record"
+    return f"opscore-{slug}-{str(record.pk)[:8]}.zip"
+
+
+def _event_json(event: ExecutionEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "actor": event.actor_name,
+        "action": event.action,
+        "data": event.data,
+        # Exactly the string the hash covers (see executions.audit.canonical_form).
+        "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def attachment_entries(record: ExecutionRecord) -> list[dict[str, Any]]:
+    """The record's files as export entries (path, file_name, size, mime_type, sha256, step,
+    uploaded_by, uploaded_at, plus the INTERNAL_KEYS); empty until the attachments app
+    provides ``attachments.export.export_entries``."""
+    try:
+        from attachments.export import export_entries
+    except ImportError:
+        return []
+    return list(export_entries(record))
+
+
+def _record_json(
+    record: ExecutionRecord, steps: list[Any], events: list[ExecutionEvent], files: list[dict]
+) -> bytes:
+    version = record.procedure_version
+    content = {
+        "format": FORMAT,
+        "exported_at": timezone.now(),
+        "record": {
+            "id": record.pk,
+            "title": record.title,
+            "status": record.status,
+            "procedure": {"id": record.procedure_id, "title": record.procedure.title},
+            "procedure_version": {"id": version.pk, "number": version.number},
+            "executor": record.executor.get_username(),
+            "started_at": record.started_at,
+            "completed_at": record.completed_at,
+            "variables": record.variables,  # secrets are stored masked, so exported masked
+            "notes": record.notes,
+            "access_scope": record.access_scope,
+        },
+        "procedure_body": version.body,
+        "steps": [
+            {
+                "number": s.number,
+                "description": s.description,
+                "notes": s.notes,
+                "executed_at": s.executed_at,
+                "executed_by": s.executed_by.get_username() if s.executed_by else None,
+                "added_during_run": s.is_extra,
+            }
+            for s in steps
+        ],
+        "attachments": [{k: v for k, v in f.items() if k not in INTERNAL_KEYS} for f in files],
+        "audit_chain": {
+            "algorithm": "sha256",
+            "canonical_form": (
+                "sha256 of JSON (sorted keys, separators ',' ':', UTF-8) of {record, seq, actor, "
+                "action, data, created_at, prev_hash}; the first event's prev_hash is ''"
+            ),
+            "events": [_event_json(e) for e in events],
+        },
+    }
+    return json.dumps(content, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False).encode()
+
+
+def _report_html(
+    record: ExecutionRecord, steps: list[Any], events: list[ExecutionEvent], files: list[dict]
+) -> bytes:
+    document = record.procedure_version.document
+    progress = selectors.progress_of(steps)
+    marks = selectors.step_marks(record, steps, progress)
+    by_step: dict[int | None, list[dict]] = {}
+    for entry in files:
+        by_step.setdefault(entry["step"], []).append(entry)
+    for step in steps:
+        step.description_html = mark_safe(
+            render_inline(document, step.description, record.variables)
+        )
+        step.files = by_step.get(step.number, [])
+    return render_to_string(
+        "executions/export/report.html",
+        {
+            "record": record,
+            "document_html": mark_safe(
+                render_markdown(document, record.variables, step_marks=marks)
+            ),
+            "steps": steps,
+            "progress": progress,
+            "record_files": by_step.get(None, []),
+            "timeline": [describe(e) for e in reversed(events)],
+            "events": events,
+            "generated_at": timezone.now(),
+        },
+    ).encode()
+
+
+def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
+    """Writes the 'exported' event and returns the bundle's bytes as an iterator.
+
+    The caller has checked that ``user`` may see ``record``; anyone who may see it may export it.
+    """
+    event_append(record=record, actor=user, action=ExecutionEvent.Action.EXPORTED, data={})
+    steps = selectors.record_steps(record)
+    events = list(record.events.order_by("seq"))
+    files = attachment_entries(record)
+    digests: dict[str, bytes] = {}
+
+    def from_bytes(data: bytes) -> Any:
+        return lambda: io.BytesIO(data)
+
+    def sums() -> io.BytesIO:
+        lines = [f"{digest.hex()}  {path}\n" for path, digest in digests.items()]
+        return io.BytesIO("".join(lines).encode())
+
+    members: list[Member] = [
+        ("record.json", from_bytes(_record_json(record, steps, events, files))),
+        ("report.html", from_bytes(_report_html(record, steps, events, files))),
+        ("verify_chain.py", lambda: VERIFY_SCRIPT.open("rb")),
+        *((entry["path"], entry["open"]) for entry in files),
+        ("SHA256SUMS", sums),  # last: it lists the digests taken while the others streamed
+    ]
+    return zip_stream(members, on_member=lambda path, digest: digests.__setitem__(path, digest))
