@@ -41,4 +41,5 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("procedures/", include("procedures.urls")),
     path("executions/", include("executions.urls")),
+    path("executions/", include("sharing.urls")),
 ]
