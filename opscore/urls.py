@@ -18,6 +18,7 @@ api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("", include("procedures.api_urls")),
     path("", include("executions.api_urls")),
+    path("", include("sharing.api_urls")),
 ]
 
 urlpatterns = [
