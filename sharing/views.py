@@ -1,8 +1,9 @@
 """The Share dialog's endpoints and the plain share page. Thin: parse, call a service, render.
 
-The dialog on the execution page posts here with htmx and gets back the fresh form plus
-out-of-band parts (the Access fact, the timeline, a message); without JavaScript the Share
-button is a link to the same form on a page of its own, which saves and redirects back.
+The Share button fetches the form into the execution page's dialog with htmx; saving posts
+here and gets back the fresh form plus out-of-band parts (the Access fact, the timeline, a
+message). Without JavaScript the button is a link to the same form on a page of its own,
+which saves and redirects back.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def share_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     )
     context: dict[str, Any] = {"record": record, "section": "executions"}
     if request.method == "GET":
-        context["form"] = selectors.sharing_of(record)
-        return render(request, "sharing/page.html", context)
+        context.update(form=selectors.sharing_of(record), in_dialog=bool(request.htmx))
+        return render(request, FORM if request.htmx else "sharing/page.html", context)
     submitted = parse_share_form(request.POST)
     try:
         sharing = services.share_set(

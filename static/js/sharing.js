@@ -1,7 +1,7 @@
 /* OpsCore: the Share dialog's people and group pickers. The form works without this file:
    chips are tick boxes and names can be typed, separated by commas. With it, chips get remove
-   buttons, suggestions (served by htmx) are picked with the mouse or the keyboard, and a
-   cancelled dialog forgets its unsaved changes. */
+   buttons, suggestions (served by htmx) are picked with the mouse or the keyboard, and the
+   dialog opens once its form has arrived. */
 (function () {
   "use strict";
   if (window.OpsCoreSharing) return; // the script comes back with every swap of the page
@@ -106,24 +106,14 @@
     }
   });
 
-  // The dialog: a cancelled edit is forgotten, a saved one closes the dialog.
-  var snapshot = null;
-  var saved = false;
-  document.addEventListener("click", function (event) {
-    var opener = event.target.closest("[data-open-dialog='share-dialog']");
-    var form = document.getElementById("share-form");
-    if (opener && form) { snapshot = form.outerHTML; saved = false; }
-  }, true);
+  // The dialog is filled when the Share button is pressed (htmx), so it always opens on the
+  // saved state and a cancelled edit is simply forgotten; a successful save closes it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var dialog = event.detail.target;
+    if (dialog.id === "share-dialog" && !dialog.open) dialog.showModal();
+  });
   document.addEventListener("sharing-saved", function () {
-    saved = true;
     var dialog = document.getElementById("share-dialog");
     if (dialog && dialog.open) dialog.close();
   });
-  document.addEventListener("close", function (event) {
-    if (event.target.id !== "share-dialog" || saved || !snapshot) return;
-    var form = document.getElementById("share-form");
-    if (!form) return;
-    form.outerHTML = snapshot;
-    if (window.htmx) window.htmx.process(document.getElementById("share-form"));
-  }, true);
 })();

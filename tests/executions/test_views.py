@@ -255,8 +255,7 @@ def test_page_query_count_does_not_grow_with_steps(
         services.execution_step_set_done(record=record, user=alice, number=number, done=True)
     client = logged_in(alice)
     client.get(page(record))  # warm the session
-    # session, user, record, steps, events and the record's shares (the Access fact, the dialog)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(page(record))
     assert response.status_code == 200
     assert record.steps.count() == 3 + extra_steps

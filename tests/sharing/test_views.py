@@ -27,24 +27,51 @@ def suggest_url(record: ExecutionRecord, kind: str) -> str:
 # ---- the execution page ---------------------------------------------------------------------
 
 
-def test_the_executor_gets_a_share_button_and_the_dialog(alice_client, record):
+def test_the_executor_gets_a_share_button_that_fills_the_dialog(alice_client, record):
     html = alice_client.get(page(record)).content.decode()
-    assert f'href="{share_url(record)}" data-open-dialog="share-dialog"' in html
-    assert 'id="share-dialog"' in html
-    assert f'hx-post="{share_url(record)}"' in html
-    assert 'value="private" checked' in html
-    assert 'id="access-fact"' in html and "Private" in html
+    assert (
+        f'<a class="btn" href="{share_url(record)}" hx-get="{share_url(record)}" '
+        'hx-target="#share-dialog"'
+    ) in html
+    assert '<dialog class="dialog share-dialog" id="share-dialog"' in html
     assert "js/sharing.js" in html
+    assert 'id="access-fact"' in html and "Private" in html
+    dialog = alice_client.get(share_url(record), **HTMX).content.decode()
+    assert dialog.lstrip().startswith('<form id="share-form"')
+    assert f'hx-post="{share_url(record)}"' in dialog
+    assert 'value="private" checked' in dialog
+    assert 'data-close-dialog aria-label="Close"' in dialog
 
 
 def test_the_access_fact_says_with_whom_it_is_shared(alice_client, shared_record):
     html = alice_client.get(page(shared_record)).content.decode()
     assert 'title="Shared with bob, ivan, group auditors"' in html
     assert "with bob, ivan, group auditors</span>" in html
-    # The dialog opens on the saved state: chips for each, Shared chosen.
+
+
+def test_the_dialog_opens_on_the_saved_state(alice_client, shared_record):
+    html = alice_client.get(share_url(shared_record), **HTMX).content.decode()
     assert 'value="shared" checked' in html
     for kind, name in (("users", "bob"), ("users", "ivan"), ("groups", "auditors")):
         assert f'name="{kind}" value="{name}"' in html
+    assert 'aria-label="Remove bob"' in html
+
+
+def test_the_page_pays_one_query_for_its_shares_and_only_when_shared(alice, bob, record):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(alice)
+    client.get(page(record))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page(record)).status_code == 200
+        return len(queries)
+
+    private = count()
+    share_set(record=record, user=alice, access_scope="shared", usernames=["bob"])
+    assert count() == private + 1
 
 
 @pytest.mark.parametrize("viewer", ["bob", "gina"])
