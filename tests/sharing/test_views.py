@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from executions.models import ExecutionRecord
@@ -22,6 +25,13 @@ def share_url(record: ExecutionRecord) -> str:
 
 def suggest_url(record: ExecutionRecord, kind: str) -> str:
     return reverse("sharing:suggest", args=[record.pk, kind])
+
+
+def queries_for(client: Client, url: str) -> int:
+    """How many queries a successful GET of ``url`` costs."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
 
 
 # ---- the execution page ---------------------------------------------------------------------
@@ -58,20 +68,11 @@ def test_the_dialog_opens_on_the_saved_state(alice_client, shared_record):
 
 
 def test_the_page_pays_one_query_for_its_shares_and_only_when_shared(alice, bob, record):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client = logged_in(alice)
     client.get(page(record))
-
-    def count() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(page(record)).status_code == 200
-        return len(queries)
-
-    private = count()
+    private = queries_for(client, page(record))
     share_set(record=record, user=alice, access_scope="shared", usernames=["bob"])
-    assert count() == private + 1
+    assert queries_for(client, page(record)) == private + 1
 
 
 @pytest.mark.parametrize("viewer", ["bob", "gina"])
@@ -100,26 +101,17 @@ def test_an_administrator_it_is_shared_with_sees_the_shared_banner(record, alice
 
 @pytest.mark.parametrize("viewer", ["bob", "gina"])
 def test_the_viewers_page_costs_the_same_however_widely_it_is_shared(
-    shared_record, alice, viewer, request, make_user, django_assert_max_num_queries
+    shared_record, alice, viewer, request, make_user
 ):
     user = request.getfixturevalue(viewer)
     client = logged_in(user)
     client.get(page(shared_record))
-
-    def count() -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(page(shared_record)).status_code == 200
-        return len(queries)
-
-    few = count()
+    few = queries_for(client, page(shared_record))
     more = [make_user(f"reader{n}").username for n in range(6)]
     groups = [Group.objects.create(name=f"team{n}").name for n in range(3)]
     share_set(record=shared_record, user=alice, access_scope="shared",
               usernames=["bob", *more], group_names=["auditors", *groups])  # fmt: skip
-    assert count() == few
+    assert queries_for(client, page(shared_record)) == few
 
 
 # ---- saving from the dialog (htmx) ----------------------------------------------------------
@@ -278,30 +270,20 @@ def test_suggestions_are_only_for_the_executor(shared_record, bob_client, charli
 # ---- lists ----------------------------------------------------------------------------------
 
 
-def test_the_list_query_count_does_not_grow_with_shares(
-    alice, make_record, make_user, django_assert_max_num_queries
-):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_the_list_query_count_does_not_grow_with_shares(alice, make_record, make_user):
     reader = make_user("reader")
     team = Group.objects.create(name="team")
     team.user_set.add(reader)
     client = logged_in(reader)
-
-    def count() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("executions:list"))
-        assert response.status_code == 200
-        return len(queries)
+    listing = reverse("executions:list")
 
     record = make_record()
     share_set(record=record, user=alice, access_scope="shared", usernames=["reader"],
               group_names=["team"])  # fmt: skip
-    few = count()
+    few = queries_for(client, listing)
     for n in range(5):
         more = make_record()
         others = [make_user(f"other{n}-{i}").username for i in range(3)]
         share_set(record=more, user=alice, access_scope="shared",
                   usernames=["reader", *others], group_names=["team"])  # fmt: skip
-    assert count() == few
+    assert queries_for(client, listing) == few
