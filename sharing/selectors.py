@@ -45,8 +45,8 @@ def sharing_from(record: ExecutionRecord, shares: Iterable[Share]) -> Sharing:
     shares = list(shares)
     return Sharing(
         access_scope=record.access_scope,
-        users=tuple(sorted(s.user.get_username() for s in shares if s.user_id)),
-        groups=tuple(sorted(s.group.name for s in shares if s.group_id)),
+        users=tuple(sorted(s.user.get_username() for s in shares if s.user is not None)),
+        groups=tuple(sorted(s.group.name for s in shares if s.group is not None)),
         user_ids=frozenset(s.user_id for s in shares if s.user_id),
         group_ids=frozenset(s.group_id for s in shares if s.group_id),
     )

@@ -69,8 +69,8 @@ def _resolve_groups(names: Sequence[str]) -> tuple[list[Group], list[str]]:
 def _names(shares: Iterable[Share]) -> dict[str, list[str]]:
     shares = list(shares)
     return {
-        "users": sorted(s.user.get_username() for s in shares if s.user_id),
-        "groups": sorted(s.group.name for s in shares if s.group_id),
+        "users": sorted(s.user.get_username() for s in shares if s.user is not None),
+        "groups": sorted(s.group.name for s in shares if s.group is not None),
     }
 
 

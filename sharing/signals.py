@@ -30,12 +30,15 @@ def _cascaded_from(origin: Any) -> type | None:
 @receiver(pre_delete, sender=Share, dispatch_uid="sharing.share_about_to_go")
 def share_about_to_go(sender: type[Share], instance: Share, origin: Any, **kwargs: Any) -> None:
     # Names are read now: by post_delete the user or group row may already be gone.
-    if _cascaded_from(origin):
-        instance.lost_to = (  # type: ignore[attr-defined]
-            {"users": [instance.user.get_username()], "groups": []}
-            if instance.user_id
-            else {"users": [], "groups": [instance.group.name]}
-        )
+    if not _cascaded_from(origin):
+        return
+    if instance.user is not None:
+        lost_to = {"users": [instance.user.get_username()], "groups": []}
+    elif instance.group is not None:
+        lost_to = {"users": [], "groups": [instance.group.name]}
+    else:
+        return
+    instance.lost_to = lost_to  # type: ignore[attr-defined]
 
 
 @receiver(post_delete, sender=Share, dispatch_uid="sharing.share_lost_by_cascade")

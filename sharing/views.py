@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.middleware import HtmxDetails
 
 from executions.models import ExecutionRecord
 from executions.selectors import record_events
@@ -27,6 +28,10 @@ from sharing.selectors import Sharing
 FORM = "sharing/includes/form.html#share-form"
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
+
+
 def _saved_message(sharing: Sharing) -> str:
     if sharing.is_shared:
         return f"Shared with {sharing.audience}, read-only."
@@ -34,7 +39,7 @@ def _saved_message(sharing: Sharing) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def share_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+def share_edit(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     record = get_editable_record(
         request.user, pk, ExecutionRecord.objects.select_related("executor")
     )
@@ -70,7 +75,7 @@ def share_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_safe
-def share_suggest(request: HttpRequest, pk: Any, kind: str) -> HttpResponse:
+def share_suggest(request: HtmxHttpRequest, pk: Any, kind: str) -> HttpResponse:
     """Suggestions for the people or group picker, as the executor types."""
     if kind not in ("users", "groups"):
         raise Http404("No such picker.")
