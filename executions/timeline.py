@@ -95,9 +95,9 @@ def describe(event: ExecutionEvent) -> TimelineEntry:
         verb = "shared the record with" if action == Action.SHARED else "stopped sharing with"
         return TimelineEntry(
             event,
-            "share",
+            "share" if action == Action.SHARED else "lock",
             format_html("<strong>{}</strong> {} {}", who, verb, ", ".join(names) or "everyone"),
-            "",
+            data.get("reason", ""),  # set when a deleted account or group took its share along
         )
     return TimelineEntry(
         event,

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
@@ -33,6 +34,7 @@ from procedures.models import ProcedureVersion
 from procedures.rendering import render_inline, render_markdown
 from procedures.views import page_context as procedure_page_context
 from sharing.policy import can_edit, visible_to
+from sharing.selectors import is_shared_with, sharing_of
 
 RECORD_FORM = "record-form"
 
@@ -76,6 +78,8 @@ def _record_context(
         step.draft_notes = step_notes.get(step.number, step.notes)
         step.is_current = not record.is_finished and step.number == progress.current
     marks = selectors.step_marks(record, steps, progress)
+    # Only full pages show who it is shared with; the htmx fragments never pay the query.
+    sharing = SimpleLazyObject(lambda: sharing_of(record))
     return {
         "record": record,
         "document": document,
@@ -86,6 +90,8 @@ def _record_context(
         "progress": progress,
         "timeline": [describe(e) for e in selectors.record_events(record)],
         "editable": editable,
+        "sharing": sharing,
+        "is_shared_with_user": not editable and is_shared_with(request.user, sharing),
         "can_change_evidence": editable and not record.is_finished,
         "draft_title": draft.title if draft and draft.title is not None else record.title,
         "draft_notes": draft.notes if draft and draft.notes is not None else record.notes,

@@ -3,12 +3,14 @@
 ``visible_to(user)`` is a queryset built from EXISTS subqueries, so it never duplicates rows and
 needs no DISTINCT; ``can_edit(user, record)`` says who may change a record: its executor.
 A record a user may not see answers 404; one they see but may not change answers 403.
+Inactive and anonymous users see nothing, whatever is shared with them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -17,44 +19,63 @@ from executions.models import ExecutionRecord
 from sharing.models import Share
 
 VIEW_ALL_PERMISSION = "executions.view_all_executionrecord"
+NOTHING = Q(pk__in=[])
+
+
+def is_active_user(user: Any) -> bool:
+    """A logged-in, active account: the only kind the policy grants anything to."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
 def is_administrator(user: Any) -> bool:
-    """Superusers and holders of the view-all permission see every record."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    """Superusers and holders of the view-all permission (directly or through a group)."""
+    if not is_active_user(user):
         return False
     return bool(user.is_superuser or user.has_perm(VIEW_ALL_PERMISSION))
 
 
-def shared_with(user: Any) -> Q:
-    """Records shared with ``user`` directly or through one of their groups."""
-    direct = Share.objects.filter(record=OuterRef("pk"), user=user)
-    through_group = Share.objects.filter(record=OuterRef("pk"), group__user=user)
+def shared_with(user: Any, record_field: str = "pk") -> Q:
+    """Records shared with ``user`` directly or through one of their groups.
+
+    A filter to narrow ``visible_to(user)`` (the search's ``scope=shared``), never a grant on
+    its own: it ignores deletion. ``record_field`` names the record in the filtered model,
+    e.g. ``shared_with(user, "record")`` on a queryset of attachments.
+    """
+    if not is_active_user(user):
+        return NOTHING
+    record = OuterRef(record_field)
+    direct = Share.objects.filter(record=record, user=user)
+    # Straight from the membership table: no join through auth_group, so the (group, record)
+    # index answers it. Evaluated per query, so leaving a group takes effect at once.
+    memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    through_group = Share.objects.filter(record=record, group_id__in=memberships.values("group_id"))
     return Q(Exists(direct)) | Q(Exists(through_group))
+
+
+def _alive(queryset: QuerySet[ExecutionRecord] | None) -> QuerySet[ExecutionRecord]:
+    records = queryset if queryset is not None else ExecutionRecord.objects.all()
+    return records.filter(deleted_at__isnull=True)
+
+
+def _own_or_shared(user: Any) -> Q:
+    return Q(executor=user) | shared_with(user)
 
 
 def visible_to(
     user: Any, queryset: QuerySet[ExecutionRecord] | None = None
 ) -> QuerySet[ExecutionRecord]:
     """The records ``user`` may see: never deleted ones, nothing for inactive users."""
-    records = (queryset if queryset is not None else ExecutionRecord.objects.all()).filter(
-        deleted_at__isnull=True
-    )
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    records = _alive(queryset)
+    if not is_active_user(user):
         return records.none()
     if is_administrator(user):
         return records
-    return records.filter(Q(executor=user) | shared_with(user))
+    return records.filter(_own_or_shared(user))
 
 
 def can_edit(user: Any, record: ExecutionRecord) -> bool:
     """Only the executor changes a record; administrators act through the admin."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and record.deleted_at is None
-        and record.executor_id == user.pk
-    )
+    return is_active_user(user) and record.deleted_at is None and record.executor_id == user.pk
 
 
 def get_visible_record(
@@ -65,14 +86,12 @@ def get_visible_record(
     Same rule as ``visible_to``, ordered so the common case (one's own or a shared record)
     needs no permission lookup.
     """
-    records = (queryset if queryset is not None else ExecutionRecord.objects.all()).filter(
-        deleted_at__isnull=True
-    )
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not is_active_user(user):
         raise Http404("No such execution record.")
+    records = _alive(queryset)
     try:
         try:
-            return records.filter(Q(executor=user) | shared_with(user)).get(pk=pk)
+            return records.filter(_own_or_shared(user)).get(pk=pk)
         except ExecutionRecord.DoesNotExist:
             if is_administrator(user):
                 return records.get(pk=pk)

@@ -83,7 +83,8 @@ def status_badge(status: str, label: str) -> SafeString:
 
 @register.simple_tag
 def avatar(user: object, large: bool = False) -> SafeString:
-    name = getattr(user, "username", "") or "?"
+    """A coloured initial for a user or a username (the share chips know only the name)."""
+    name = (user if isinstance(user, str) else getattr(user, "username", "")) or "?"
     hue = zlib.crc32(name.encode()) % 6
     css = "avatar avatar-lg" if large else "avatar"
     return format_html(

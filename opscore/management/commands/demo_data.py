@@ -18,6 +18,7 @@ from executions import services as executions
 from executions.models import ExecutionRecord
 from procedures.models import Procedure
 from procedures.services import procedure_import_file
+from sharing.services import share_set
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "demo" / "runbooks"
 
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                         4: "Chain OK; notAfter moved forward by a year."},
         )  # fmt: skip
         executions.execution_complete(record=done, user=alice)
+        share_set(record=done, user=alice, access_scope="shared", usernames=["bob"])
 
         failed = executions.execution_start(
             version=failover, user=bob,
