@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from attachments.selectors import by_step, record_attachments
 from executions import selectors, services
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
@@ -68,7 +69,9 @@ def _record_context(
     step_notes = draft.step_notes if draft else {}
     # One reverse() for all steps: a URL tag per step is most of a 100-step page's render time.
     done_url = reverse("executions:step-done", args=[record.pk, 999999])
+    evidence = by_step(record_attachments(record))  # one query for every file of the record
     for step in steps:
+        step.attachments = evidence.get(step.number, [])
         step.done_url = done_url.replace("/999999/", f"/{step.number}/")
         step.description_html = mark_safe(render_inline(document, step.description, values))
         step.draft_notes = step_notes.get(step.number, step.notes)
@@ -85,6 +88,7 @@ def _record_context(
         "timeline": [describe(e) for e in selectors.record_events(record)],
         "editable": editable,
         "can_change_evidence": editable and not record.is_finished,
+        "record_attachments": evidence.get(None, []),
         "draft_title": draft.title if draft and draft.title is not None else record.title,
         "draft_notes": draft.notes if draft and draft.notes is not None else record.notes,
         "errors": errors or {},

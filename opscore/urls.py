@@ -18,6 +18,7 @@ api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("", include("procedures.api_urls")),
     path("", include("executions.api_urls")),
+    path("", include("attachments.api_urls")),
 ]
 
 urlpatterns = [
@@ -41,4 +42,5 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("procedures/", include("procedures.urls")),
     path("executions/", include("executions.urls")),
+    path("", include("attachments.urls")),
 ]
