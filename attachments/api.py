@@ -56,7 +56,7 @@ class RecordAttachments(APIView):
     @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request: Request, pk: Any) -> Response:
         record = get_visible_record(request.user, pk)
-        attachments = selectors.record_attachments(record)
+        attachments = selectors.record_attachments(record, with_uploader=True)
         context = {"request": request}
         return Response(AttachmentSerializer(attachments, many=True, context=context).data)
 

@@ -34,7 +34,7 @@ def render_thumbnail(source: str | BinaryIO, mime_type: str) -> bytes:
                 upright.mode == "P" and "transparency" in upright.info
             )
             converted = upright.convert("RGBA" if has_alpha else "RGB")
-            converted.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            converted.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BICUBIC, reducing_gap=2.0)
             # A new image from the bare pixels: no EXIF (GPS!), ICC, XMP or comments survive.
             clean = Image.frombytes(converted.mode, converted.size, converted.tobytes())
     # Pillow reports bad input with many types (OSError for truncation, SyntaxError,
@@ -43,5 +43,6 @@ def render_thumbnail(source: str | BinaryIO, mime_type: str) -> bytes:
     except Exception as error:
         raise ThumbnailRefused(f"{type(error).__name__}: {error}") from error
     out = io.BytesIO()
-    clean.save(out, "WEBP", quality=WEBP_QUALITY, method=4)
+    # Method 2 of 0-6: at 400 px the slower methods save a few KB for twice the time.
+    clean.save(out, "WEBP", quality=WEBP_QUALITY, method=2)
     return out.getvalue()
