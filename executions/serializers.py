@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from attachments.serializers import AttachmentSerializer, serialized_by_step
 from executions.models import ExecutionEvent, ExecutionRecord, ExecutionStep
 
 
@@ -39,7 +40,7 @@ class ExecutionStepSerializer(serializers.ModelSerializer):
         fields = ["number", "description", "notes", "executed_at", "executed_by", "is_extra",
                   "attachments"]  # fmt: skip
 
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    @extend_schema_field(AttachmentSerializer(many=True))
     def get_attachments(self, step: ExecutionStep) -> list[dict[str, Any]]:
         by_step = self.context.get("attachments_by_step", {})
         return list(by_step.get(step.number, []))
@@ -82,7 +83,8 @@ class RecordDetailSerializer(RecordListSerializer):
     @extend_schema_field(ExecutionStepSerializer(many=True))
     def get_steps(self, record: ExecutionRecord) -> list[dict[str, Any]]:
         steps = record.steps.select_related("executed_by").order_by("number")
-        return ExecutionStepSerializer(steps, many=True, context=self.context).data
+        context = {**self.context, "attachments_by_step": serialized_by_step(record, self.context)}
+        return ExecutionStepSerializer(steps, many=True, context=context).data
 
 
 class EventSerializer(serializers.ModelSerializer):

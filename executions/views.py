@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from attachments.selectors import by_step, record_attachments
 from executions import retention, selectors, services
 from executions.export import execution_export, export_filename
 from executions.forms import DraftInput, parse_draft
@@ -72,7 +73,9 @@ def _record_context(
     step_notes = draft.step_notes if draft else {}
     # One reverse() for all steps: a URL tag per step is most of a 100-step page's render time.
     done_url = reverse("executions:step-done", args=[record.pk, 999999])
+    evidence = by_step(record_attachments(record))  # one query for every file of the record
     for step in steps:
+        step.attachments = evidence.get(step.number, [])
         step.done_url = done_url.replace("/999999/", f"/{step.number}/")
         step.description_html = mark_safe(render_inline(document, step.description, values))
         step.draft_notes = step_notes.get(step.number, step.notes)
@@ -93,6 +96,7 @@ def _record_context(
         "sharing": sharing,
         "is_shared_with_user": not editable and is_shared_with(request.user, sharing),
         "can_change_evidence": editable and not record.is_finished,
+        "record_attachments": evidence.get(None, []),
         "draft_title": draft.title if draft and draft.title is not None else record.title,
         "draft_notes": draft.notes if draft and draft.notes is not None else record.notes,
         "errors": errors or {},

@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "executions.tasks.apply_retention_policies",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Thumbnails whose task could not be queued (broker down when the upload committed).
+    "attachments-thumbnails-sweep": {
+        "task": "attachments.tasks.thumbnails_sweep",
+        "schedule": 300.0,
+    },
 }
 
 REST_FRAMEWORK = {

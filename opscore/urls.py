@@ -19,6 +19,7 @@ api_urlpatterns = [
     path("", include("procedures.api_urls")),
     path("", include("executions.api_urls")),
     path("", include("sharing.api_urls")),
+    path("", include("attachments.api_urls")),
 ]
 
 urlpatterns = [
@@ -44,4 +45,5 @@ urlpatterns = [
     path("procedures/", include("procedures.urls")),
     path("executions/", include("executions.urls")),
     path("executions/", include("sharing.urls")),
+    path("", include("attachments.urls")),
 ]

@@ -58,6 +58,7 @@
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target) return; // an out-of-band-only swap
     var p = picker(event.detail.target);
     if (!p || event.detail.target !== popover(p)) return;
     var found = options(p);
@@ -109,8 +110,8 @@
   // The dialog is filled when the Share button is pressed (htmx), so it always opens on the
   // saved state and a cancelled edit is simply forgotten; a successful save closes it.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var dialog = event.detail.target;
-    if (dialog.id === "share-dialog" && !dialog.open) dialog.showModal();
+    var dialog = event.detail.target; // absent for swaps that are only out-of-band
+    if (dialog && dialog.id === "share-dialog" && !dialog.open) dialog.showModal();
   });
   document.addEventListener("sharing-saved", function () {
     var dialog = document.getElementById("share-dialog");

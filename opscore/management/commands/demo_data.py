@@ -14,8 +14,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from attachments.services import attachments_store
+from attachments.uploads import StreamedUpload
 from executions import services as executions
 from executions.models import ExecutionRecord
+from opscore.demo import screenshots
 from procedures.models import Procedure
 from procedures.services import procedure_import_file
 from sharing.services import share_set
@@ -40,7 +43,9 @@ class Command(BaseCommand):
             if ExecutionRecord.objects.exists():
                 self.stdout.write("records exist already; none added")
                 return
-            self._records(alice, bob)
+        # Outside the transaction above: each service commits on its own, and storing evidence
+        # must be the outermost transaction (files and rows commit together or not at all).
+        self._records(alice, bob)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready: admin/admin, alice/opscore, bob/opscore")
         )
@@ -68,6 +73,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         for number in range(1, 6):
             executions.execution_step_set_done(record=done, user=alice, number=number, done=True)
+        self._screenshots(done, alice, "web-017")
         done.refresh_from_db()
         executions.execution_save_draft(
             record=done, user=alice, version=done.version,
@@ -94,6 +100,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         executions.execution_step_set_done(record=current, user=alice, number=1, done=True)
         executions.execution_step_set_done(record=current, user=alice, number=2, done=True)
+        self._screenshots(current, alice, "web-042", steps=(1, 2))
         current.refresh_from_db()
         executions.execution_save_draft(
             record=current, user=alice, version=current.version,
@@ -110,3 +117,30 @@ class Command(BaseCommand):
             ExecutionRecord.objects.filter(pk=record.pk).update(
                 started_at=now - timedelta(days=3 - offset, hours=offset)
             )
+
+    def _screenshots(
+        self, record: ExecutionRecord, user: User, server: str, steps: tuple[int, ...] = (1, 2, 4)
+    ) -> None:
+        """PNG evidence drawn with Pillow; thumbnails follow (in-process without a broker)."""
+        shots = {
+            1: ("lb-drain.png", screenshots.dashboard(
+                f"Active connections: {server}", [0.8, 0.82, 0.78, 0.8, 0.6, 0.3, 0.1, 0.02, 0.0],
+                dip_at=4)),
+            2: ("cert-backup.png", screenshots.terminal(f"alice@{server}: ~", [
+                f"$ sudo cp /etc/ssl/private/{server}.pem /var/backups/tls/",
+                f"$ sha256sum /etc/ssl/private/{server}.pem /var/backups/tls/{server}.pem",
+                f"9f2c4e1a7b0d5c3e  /etc/ssl/private/{server}.pem",
+                f"9f2c4e1a7b0d5c3e  /var/backups/tls/{server}.pem"])),
+            4: ("cert-verify.png", screenshots.terminal(f"alice@{server}: ~", [
+                f"$ openssl s_client -connect {server}:443 | openssl x509 -noout -dates",
+                "notBefore=Mar 14 00:00:00 2025 GMT",
+                "notAfter=Mar 14 23:59:59 2026 GMT",
+                "Verify return code: 0 (ok)"])),
+        }  # fmt: skip
+        for step in steps:
+            name, data = shots[step]
+            upload = StreamedUpload.from_bytes(name, data)
+            try:
+                attachments_store(record=record, user=user, uploads=[upload], step=step)
+            finally:
+                upload.close()
