@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attachments.serializers import serialized_by_step
 from executions import retention, services
 from executions.models import ExecutionRecord
 from executions.serializers import (
@@ -39,6 +40,13 @@ def _records() -> Any:
     return ExecutionRecord.objects.select_related(*RECORD_COLUMNS).prefetch_related(
         "shares__user", "shares__group"
     )
+
+
+def step_data(request: Request, record: ExecutionRecord, step: Any) -> Any:
+    """One step as the API reads it, with its attachments (one query for the record's)."""
+    context: dict[str, Any] = {"request": request}
+    context["attachments_by_step"] = serialized_by_step(record, context)
+    return ExecutionStepSerializer(step, context=context).data
 
 
 def detail_response(request: Request, record: ExecutionRecord, code: int = 200) -> Response:
@@ -139,7 +147,7 @@ class StepCreate(APIView):
         step = services.execution_step_add(
             record=record, user=request.user, description=data.validated_data["description"]
         )
-        return Response(ExecutionStepSerializer(step).data, status=status.HTTP_201_CREATED)
+        return Response(step_data(request, record, step), status=status.HTTP_201_CREATED)
 
 
 class StepUpdate(APIView):
@@ -161,7 +169,7 @@ class StepUpdate(APIView):
                     done=data.validated_data["done"],
                 )  # fmt: skip
         step = record.steps.select_related("executed_by").get(number=number)
-        return Response(ExecutionStepSerializer(step).data)
+        return Response(step_data(request, record, step))
 
 
 class ZipRenderer(BaseRenderer):

@@ -35,6 +35,11 @@ VERIFY_SCRIPT = Path(__file__).with_name("export_verify.py")
 INTERNAL_KEYS = {"open", "thumbnail"}
 
 
+def _compressible(mime_type: str) -> bool:
+    """Text compresses well; screenshots, archives and unknown binaries are stored as they are."""
+    return mime_type.startswith("text/") or mime_type in {"application/json", "application/xml"}
+
+
 def export_filename(record: ExecutionRecord) -> str:
     slug = slugify(record.title)[:60] or "record"
     return f"opscore-{slug}-{str(record.pk)[:8]}.zip"
@@ -159,10 +164,11 @@ def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
         return io.BytesIO("".join(lines).encode())
 
     members: list[Member] = [
-        ("record.json", from_bytes(_record_json(record, steps, events, files))),
-        ("report.html", from_bytes(_report_html(record, steps, events, files))),
-        ("verify_chain.py", lambda: VERIFY_SCRIPT.open("rb")),
-        *((entry["path"], entry["open"]) for entry in files),
-        ("SHA256SUMS", sums),  # last: it lists the digests taken while the others streamed
+        ("record.json", from_bytes(_record_json(record, steps, events, files)), True),
+        ("report.html", from_bytes(_report_html(record, steps, events, files)), True),
+        ("verify_chain.py", lambda: VERIFY_SCRIPT.open("rb"), True),
+        *((entry["path"], entry["open"], _compressible(entry["mime_type"])) for entry in files),
+        # Last: it lists the digests taken while the other members streamed.
+        ("SHA256SUMS", sums, True),
     ]
     return zip_stream(members, on_member=lambda path, digest: digests.__setitem__(path, digest))

@@ -7,6 +7,7 @@ writer that hands over what it has received after every write is all a streamed 
 from __future__ import annotations
 
 import hashlib
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO
@@ -38,8 +39,14 @@ class _Pipe:
         return data
 
 
-# A member: its path in the archive and a callable that opens its content for reading.
-Member = tuple[str, Callable[[], IO[bytes]]]
+# A member: its path in the archive, a callable that opens its content for reading, and
+# whether to compress it (images and archives are stored as they are: deflating them again
+# costs CPU and saves nothing).
+Member = tuple[str, Callable[[], IO[bytes]], bool]
+
+
+def _now() -> tuple[int, int, int, int, int, int]:
+    return time.localtime()[:6]  # type: ignore[return-value]
 
 
 def zip_stream(members: Iterable[Member], *, on_member: Callable[[str, bytes], None] | None = None
@@ -50,10 +57,11 @@ def zip_stream(members: Iterable[Member], *, on_member: Callable[[str, bytes], N
     """
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-        for path, opener in members:
+        for path, opener, compress in members:
             digest = hashlib.sha256()
-            info = zipfile.ZipInfo(path)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info = zipfile.ZipInfo(path, date_time=_now())
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            info.external_attr = 0o644 << 16
             with opener() as source, zf.open(info, mode="w", force_zip64=True) as target:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(marker)
+
+
+@pytest.fixture(autouse=True)
+def attachment_root(settings: Any, tmp_path: Path) -> Path:
+    """Local attachment storage in each test's own folder: nothing leaks between tests, and
+    'nothing left behind' is checkable. Tests of S3 override STORAGES again."""
+    root = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    return root
 
 
 @pytest.fixture

@@ -1,28 +1,13 @@
-"""Fixtures for evidence tests: a private storage root per test, and an API client."""
+"""Fixtures for evidence tests (the private storage root per test is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests.conftest import logged_in
-
-
-@pytest.fixture(autouse=True)
-def attachment_root(settings: Any, tmp_path: Path) -> Path:
-    """Local attachment storage in this test's own folder, so 'nothing left' is checkable."""
-    root = tmp_path / "attachments"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "attachments": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root), "base_url": None},
-        },
-    }
-    return root
 
 
 @pytest.fixture

@@ -350,3 +350,14 @@ def test_delete_refusals(api, record, alice, bob, charlie, attachment_root):
     assert api.delete(url).status_code == 409
     assert Attachment.objects.filter(pk=attachment_id).exists()
     assert stored_files(attachment_root) == [f"{record.pk}/{attachment_id}"]
+
+
+def test_a_step_read_back_through_the_api_lists_its_attachments(api, record):
+    post_files(api, record, ("drain.png", png()), step=1)
+    response = api.patch(
+        f"/api/v1/executions/{record.pk}/steps/1/",
+        {"notes": "Drained"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert [a["file_name"] for a in response.json()["attachments"]] == ["drain.png"]

@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from attachments.models import Attachment
-from tests.attachments.conftest import attachment_root  # noqa: F401 (a fixture used here)
 from tests.attachments.files import png
 from tests.browser.conftest import log_in
 

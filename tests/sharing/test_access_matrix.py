@@ -16,11 +16,15 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from attachments import services as attachment_services
+from attachments.uploads import StreamedUpload
 from executions import services
 from executions.models import ExecutionRecord
+from tests.attachments.files import png
 
 IN = "listed"  # 200, and the record (or its timeline) is in the response
 OUT = "absent"  # 200, and it is not
@@ -45,6 +49,7 @@ class Scene:
     record: ExecutionRecord
     executor: User
     client: Client
+    attachment: Any = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,27 @@ def timeline_shown(s: Scene, response: Any) -> bool:
     return 'id="timeline"' in html and "started the execution" in html
 
 
+def with_attachment(s: Scene) -> None:
+    """A screenshot on step 1, its thumbnail made (as the task would after the commit)."""
+    upload = StreamedUpload.from_bytes("drain.png", png())
+    try:
+        stored = attachment_services.attachments_store(
+            record=s.record, user=s.executor, uploads=[upload], step=1
+        )
+    finally:
+        upload.close()
+    attachment_services.thumbnail_make(attachment_id=stored[0].pk)
+    s.attachment = stored[0]
+
+
+def a_file(s: Scene) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("log.txt", b"nginx reloaded\n"), "step": "1"}
+
+
+def attachment(path: str) -> Callable[[Scene], str]:
+    return lambda s: path.format(pk=s.attachment.pk)
+
+
 SHARE_AGAIN = {"access_scope": "shared", "users": ["bob", "charlie"], "groups": ["auditors"]}
 
 # fmt: off
@@ -121,12 +147,18 @@ SURFACES = [
     Surface("API add step",        "POST", api("steps/"),                       (201,    403,   403,  404,     403,  403,     401,     401), data=lambda s: {"description": "Check logs"}, json=True),
     Surface("API sharing read",    "GET",  api("sharing/"),                     (200,    200,   200,  404,     200,  200,     401,     401)),
     Surface("API sharing update",  "PUT",  api("sharing/"),                     (200,    403,   403,  404,     403,  403,     401,     401), data=lambda s: SHARE_AGAIN, json=True),
-    # Attachments (issue 4) add one line per surface here, with an ``arrange`` that stores a
-    # file on the scene (scene.attachment = ...) and a url that uses it, e.g.:
-    # Surface("attachment upload",    "POST",   api("attachments/"), (201, 403, 403, 404, 403, 403, 401, 401), data=a_file),
-    # Surface("attachment download",  "GET",    lambda s: f"/api/v1/attachments/{s.attachment.pk}/download", (200, 200, 200, 404, 200, 200, 401, 401), arrange=with_attachment),
-    # Surface("attachment thumbnail", "GET",    lambda s: f"/api/v1/attachments/{s.attachment.pk}/thumbnail", (200, 200, 200, 404, 200, 200, 401, 401), arrange=with_attachment),
-    # Surface("attachment delete",    "DELETE", lambda s: f"/api/v1/attachments/{s.attachment.pk}/", (204, 403, 403, 404, 403, 403, 401, 401), arrange=with_attachment),
+    Surface("upload",              "POST", page("attachments:upload"),          (302,    403,   403,  404,     403,  403,     LOGIN,   LOGIN), data=a_file),
+    Surface("download",            "GET",  attachment("/attachments/{pk}/download"), (200,  200,   200,  404,     200,  200,     LOGIN,   LOGIN), arrange=with_attachment),
+    Surface("thumbnail",           "GET",  attachment("/attachments/{pk}/thumbnail"), (200, 200,   200,  404,     200,  200,     LOGIN,   LOGIN), arrange=with_attachment),
+    Surface("attachment delete",   "POST", attachment("/attachments/{pk}/delete/"), (302,   403,   403,  404,     403,  403,     LOGIN,   LOGIN), arrange=with_attachment),
+    Surface("export",              "GET",  page("executions:export"),           (200,    200,   200,  404,     200,  200,     LOGIN,   LOGIN)),
+    Surface("delete record",       "POST", page("executions:delete"),           (302,    403,   403,  404,     403,  403,     LOGIN,   LOGIN)),
+    Surface("API upload",          "POST", api("attachments/"),                 (201,    403,   403,  404,     403,  403,     401,     401), data=a_file),
+    Surface("API download",        "GET",  attachment("/api/v1/attachments/{pk}/download"), (200, 200, 200, 404,   200,  200,     401,     401), arrange=with_attachment),
+    Surface("API thumbnail",       "GET",  attachment("/api/v1/attachments/{pk}/thumbnail"), (200, 200, 200, 404,  200,  200,     401,     401), arrange=with_attachment),
+    Surface("API attachment delete", "DELETE", attachment("/api/v1/attachments/{pk}/"), (204, 403,  403,  404,     403,  403,     401,     401), arrange=with_attachment),
+    Surface("API export",          "GET",  api("export"),                       (200,    200,   200,  404,     200,  200,     401,     401)),
+    Surface("API delete record",   "DELETE", api(),                             (204,    403,   403,  404,     403,  403,     401,     401)),
 ]
 # fmt: on
 
