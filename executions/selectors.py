@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from executions.models import ExecutionEvent, ExecutionRecord, ExecutionStep
+from procedures.models import Procedure
 from procedures.rendering import StepMark
-from sharing.policy import get_visible_record
+from sharing.policy import get_visible_record, visible_to
+
+# Counts are exact up to here and shown as "10,000+" beyond, like the search (SPEC section 7).
+RUN_COUNT_CAP = 10_000
 
 
 def record_for_page(user: Any, pk: Any) -> ExecutionRecord:
@@ -30,6 +34,71 @@ def record_steps(record: ExecutionRecord) -> list[ExecutionStep]:
 
 def record_events(record: ExecutionRecord) -> QuerySet[ExecutionEvent]:
     return record.events.order_by("-seq")
+
+
+def procedure_runs(user: Any, procedure: Procedure) -> QuerySet[ExecutionRecord]:
+    """The runs of ``procedure`` that ``user`` may see, newest first, with their executors."""
+    return (
+        visible_to(user)
+        .filter(procedure=procedure)
+        .select_related("executor")
+        .order_by("-started_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """How many runs of a procedure a user may see, by status and by version."""
+
+    by_status: dict[str, int]
+    by_version: dict[int, int]  # ProcedureVersion id -> runs
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def capped(self) -> bool:
+        return self.total > RUN_COUNT_CAP
+
+    @property
+    def cap(self) -> str:
+        return f"{RUN_COUNT_CAP:,}"
+
+    @property
+    def shown(self) -> str:
+        """The total as the page shows it: '128', or '10,000+' past the cap."""
+        return f"{self.cap}+" if self.capped else str(self.total)
+
+    @property
+    def completed(self) -> int:
+        return self.by_status.get(ExecutionRecord.Status.COMPLETED, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.by_status.get(ExecutionRecord.Status.FAILED, 0)
+
+    @property
+    def in_progress(self) -> int:
+        return self.by_status.get(ExecutionRecord.Status.IN_PROGRESS, 0)
+
+
+def procedure_run_counts(user: Any, procedure: Procedure) -> RunCounts:
+    """One grouped query over the latest runs, cut at the search's cap (SPEC section 7) so a
+    procedure with a million runs costs what one with ten thousand does."""
+    latest = procedure_runs(user, procedure).values("pk")[: RUN_COUNT_CAP + 1]
+    rows = (
+        ExecutionRecord.objects.filter(pk__in=latest)
+        .order_by()
+        .values_list("procedure_version_id", "status")
+        .annotate(runs=Count("pk"))
+    )
+    by_status: dict[str, int] = {}
+    by_version: dict[int, int] = {}
+    for version_id, status, runs in rows:
+        by_status[status] = by_status.get(status, 0) + runs
+        by_version[version_id] = by_version.get(version_id, 0) + runs
+    return RunCounts(by_status=by_status, by_version=by_version)
 
 
 @dataclass(frozen=True)
