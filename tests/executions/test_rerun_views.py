@@ -169,6 +169,8 @@ def test_start_execution_after_run_again_creates_a_run_of_the_latest_version(old
     assert new.steps.count() == 4
     created = ExecutionEvent.objects.get(record=new, action="created")
     assert created.data["rerun_of"] == str(old_run.pk)
+    timeline = client.get(new.get_absolute_url()).content.decode()
+    assert f"Rotate TLS certificate v2 · run again of {str(old_run.pk)[:8]}" in timeline
 
 
 def test_a_refused_start_after_run_again_keeps_the_notice_and_the_link(old_run, alice):
