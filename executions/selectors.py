@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from executions.models import ExecutionEvent, ExecutionRecord, ExecutionStep
@@ -84,21 +85,19 @@ class RunCounts:
 
 
 def procedure_run_counts(user: Any, procedure: Procedure) -> RunCounts:
-    """One grouped query over the latest runs, cut at the search's cap (SPEC section 7) so a
-    procedure with a million runs costs what one with ten thousand does."""
-    latest = procedure_runs(user, procedure).values("pk")[: RUN_COUNT_CAP + 1]
-    rows = (
-        ExecutionRecord.objects.filter(pk__in=latest)
-        .order_by()
-        .values_list("procedure_version_id", "status")
-        .annotate(runs=Count("pk"))
-    )
-    by_status: dict[str, int] = {}
-    by_version: dict[int, int] = {}
-    for version_id, status, runs in rows:
-        by_status[status] = by_status.get(status, 0) + runs
-        by_version[version_id] = by_version.get(version_id, 0) + runs
-    return RunCounts(by_status=by_status, by_version=by_version)
+    """Counted over the latest runs only, cut at the search's cap (SPEC section 7), so a
+    procedure with a million runs costs what one with ten thousand does.
+
+    One query of two small columns, counted here: grouping in SQL over the capped subquery
+    made PostgreSQL scan the whole table to join it back.
+    """
+    latest = procedure_runs(user, procedure).values_list("procedure_version_id", "status")
+    by_status: Counter[str] = Counter()
+    by_version: Counter[int] = Counter()
+    for version_id, status in latest[: RUN_COUNT_CAP + 1]:
+        by_status[status] += 1
+        by_version[version_id] += 1
+    return RunCounts(by_status=dict(by_status), by_version=dict(by_version))
 
 
 @dataclass(frozen=True)
