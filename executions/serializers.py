@@ -113,7 +113,7 @@ class RerunSerializer(serializers.Serializer):
 
 class DroppedValueSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     value = serializers.CharField(help_text="Empty for a value that was a secret.")
     reason = serializers.CharField()
 
@@ -132,7 +132,7 @@ class RerunResultSerializer(RecordDetailSerializer):
 
     @extend_schema_field(DroppedValueSerializer(many=True))
     def get_dropped_variables(self, record: ExecutionRecord) -> list[dict[str, Any]]:
-        return DroppedValueSerializer(self.context["plan"].dropped, many=True).data
+        return list(DroppedValueSerializer(self.context["plan"].dropped, many=True).data)
 
 
 class UpdateSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -123,7 +123,7 @@ class VersionCompareForm(forms.Form):
         super().__init__(data=data)
         choices = [(n, f"Version {n}") for n in numbers]
         for name in ("old", "new"):
-            self.fields[name].choices = choices
+            cast(forms.TypedChoiceField, self.fields[name]).choices = choices
             self.fields[name].error_messages["invalid_choice"] = (
                 "Choose a version from the list; %(value)s is not one of them."
             )

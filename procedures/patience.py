@@ -34,7 +34,9 @@ def _emit(codes: list[Opcode], tag: str, i1: int, i2: int, j1: int, j2: int) -> 
     codes.append((tag, i1, i2, j1, j2))
 
 
-def _anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int):
+def _anchors(
+    a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
     """Lines unique on both sides, in the longest run in the same order (patience sorting)."""
     count_a, count_b = Counter(a[alo:ahi]), Counter(b[blo:bhi])
     where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
@@ -52,10 +54,10 @@ def _anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, b
         else:
             tails[length], tail_pair[length] = j, k
     run: list[tuple[int, int]] = []
-    k = tail_pair[-1] if tail_pair else None
-    while k is not None:
-        run.append(pairs[k])
-        k = previous[k]
+    back = tail_pair[-1] if tail_pair else None
+    while back is not None:
+        run.append(pairs[back])
+        back = previous[back]
     return run[::-1]
 
 

@@ -153,8 +153,8 @@ def carry_over(
         elif was_secret:
             reason = "it was a secret, and secrets are never carried over"
             dropped.append(DroppedValue(name, variable.label, shown, reason))
-        elif reason := _unfit_reason(variable, text):
-            dropped.append(DroppedValue(name, variable.label, text, reason))
+        elif unfit := _unfit_reason(variable, text):
+            dropped.append(DroppedValue(name, variable.label, text, unfit))
         else:
             values[name] = text
     secrets = tuple(v for v in document.variables if v.is_secret)

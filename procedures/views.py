@@ -166,8 +166,6 @@ def procedure_history(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = get_object_or_404(selectors.procedure_list(), pk=pk)
     versions = list(selectors.procedure_versions(procedure))
     counts = procedure_run_counts(request.user, procedure)
-    for version in versions:
-        version.runs = counts.by_version.get(version.pk, 0)
     by_number = {v.number: v for v in versions}
     compare = VersionCompareForm(
         request.GET if "old" in request.GET or "new" in request.GET else None,
@@ -181,7 +179,7 @@ def procedure_history(request: HttpRequest, pk: int) -> HttpResponse:
         diff = version_diff(versions[1], versions[0])
     context = {
         "procedure": procedure,
-        "versions": versions,
+        "versions": [(v, counts.by_version.get(v.pk, 0)) for v in versions],
         "run_counts": counts,
         "compare": compare,
         "diff": diff,
