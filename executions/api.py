@@ -18,12 +18,15 @@ from rest_framework.views import APIView
 from attachments.serializers import serialized_by_step
 from executions import retention, services
 from executions.models import ExecutionRecord
+from executions.rerun import execution_rerun
 from executions.serializers import (
     EventSerializer,
     ExecutionStepSerializer,
     FailSerializer,
     RecordDetailSerializer,
     RecordListSerializer,
+    RerunResultSerializer,
+    RerunSerializer,
     StartSerializer,
     StepCreateSerializer,
     StepUpdateSerializer,
@@ -136,6 +139,36 @@ class ExecutionFail(APIView):
             record=record, user=request.user, reason=data.validated_data["reason"]
         )
         return detail_response(request, record)
+
+
+class ExecutionRerun(APIView):
+    @extend_schema(
+        request=RerunSerializer,
+        responses={201: RerunResultSerializer},
+        description=(
+            "Starts a new run of the procedure's latest version from this record's values, "
+            "for anyone who can see the record. Non-secret values that still fit the latest "
+            "version are carried over; values of removed variables, choices no longer offered "
+            "and values of the wrong type are dropped and listed in `dropped_variables`. "
+            "Secrets are never carried over. `variables` in the body override or add values. "
+            "Answers 201 with the new record, 400 naming each variable still missing or "
+            "invalid (such as a required secret), 404 when the record is not visible."
+        ),
+    )
+    def post(self, request: Request, pk: Any) -> Response:
+        data = RerunSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record, plan = execution_rerun(
+            user=request.user,
+            record_id=pk,
+            variables=data.validated_data["variables"],
+            title=data.validated_data["title"],
+        )
+        fresh = get_visible_record(request.user, record.pk, _records())
+        context = {"request": request, "plan": plan}
+        return Response(
+            RerunResultSerializer(fresh, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class StepCreate(APIView):

@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("executions/<uuid:pk>/fail/", api.ExecutionFail.as_view(), name="execution-fail"),
     path("executions/<uuid:pk>/reopen/", api.ExecutionReopen.as_view(), name="execution-reopen"),
+    path("executions/<uuid:pk>/rerun/", api.ExecutionRerun.as_view(), name="execution-rerun"),
     path("executions/<uuid:pk>/steps/", api.StepCreate.as_view(), name="execution-step-create"),
     path(
         "executions/<uuid:pk>/steps/<int:number>/",

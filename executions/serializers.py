@@ -103,6 +103,40 @@ class StartSerializer(serializers.Serializer):
     variables = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
 
 
+class RerunSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    variables = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        default=dict,
+        help_text="Values for the new run, over the carried ones (secrets must be sent here).",
+    )
+
+
+class DroppedValueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+    value = serializers.CharField(help_text="Empty for a value that was a secret.")
+    reason = serializers.CharField()
+
+
+class RerunResultSerializer(RecordDetailSerializer):
+    """The new record, plus the earlier run's values that were not carried over."""
+
+    rerun_of = serializers.SerializerMethodField()
+    dropped_variables = serializers.SerializerMethodField()
+
+    class Meta(RecordDetailSerializer.Meta):
+        fields = [*RecordDetailSerializer.Meta.fields, "rerun_of", "dropped_variables"]
+
+    def get_rerun_of(self, record: ExecutionRecord) -> str:
+        return str(self.context["plan"].source.pk)
+
+    @extend_schema_field(DroppedValueSerializer(many=True))
+    def get_dropped_variables(self, record: ExecutionRecord) -> list[dict[str, Any]]:
+        return list(DroppedValueSerializer(self.context["plan"].dropped, many=True).data)
+
+
 class UpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200, required=False)

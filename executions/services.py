@@ -69,8 +69,13 @@ def execution_start(
     user: Any,
     values: Mapping[str, Any],
     title: str = "",
+    rerun_of: ExecutionRecord | None = None,
 ) -> ExecutionRecord:
-    """Starts a run of ``version``: validates values, copies the steps, writes 'created'."""
+    """Starts a run of ``version``: validates values, copies the steps, writes 'created'.
+
+    ``rerun_of``, a record the caller fetched through the access policy, is named in the
+    event so a run started with Run again leads back to the run it repeats.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionDenied("Log in to start an execution.")
     try:
@@ -100,6 +105,7 @@ def execution_start(
             "procedure_version": version.number,
             "title": title,
             "variables": cleaned,
+            **({"rerun_of": str(rerun_of.pk)} if rerun_of is not None else {}),
         },
     )
     return record

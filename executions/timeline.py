@@ -37,6 +37,8 @@ def describe(event: ExecutionEvent) -> TimelineEntry:
     if action == Action.CREATED:
         values = " · ".join(f"{k}={v}" for k, v in (data.get("variables") or {}).items())
         detail = f"{data.get('procedure', '')} v{data.get('procedure_version', '?')}"
+        if data.get("rerun_of"):
+            detail += f" · run again of {data['rerun_of'][:8]}"
         return TimelineEntry(
             event,
             "play",

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,8 +28,10 @@ from executions import retention, selectors, services
 from executions.export import execution_export, export_filename
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
+from executions.rerun import RerunPlan, rerun_plan
 from executions.timeline import describe
 from opscore.exceptions import Conflict
+from procedures.diff import VersionDiff, version_diff
 from procedures.forms import FIELD_PREFIX, VariablesForm
 from procedures.models import ProcedureVersion
 from procedures.rendering import render_inline, render_markdown
@@ -102,8 +104,27 @@ def _record_context(
         "errors": errors or {},
         "conflict": conflict,
         "is_latest_version": record.procedure_version_id == record.procedure.latest_version_id,
+        "version_diff": _since(record),
         "section": "executions",
     }
+
+
+def _since(record: ExecutionRecord) -> VersionDiff | None:
+    """What changed in the procedure since the version this record ran (None if nothing)."""
+    latest = record.procedure.latest_version
+    if latest is None or latest.pk == record.procedure_version_id:
+        return None
+    return version_diff(record.procedure_version, latest)
+
+
+def _rerun_source(request: HttpRequest, version: ProcedureVersion) -> RerunPlan | None:
+    """The earlier run a Run again form came from, if there was one and it is still visible."""
+    if not request.POST.get("from"):
+        return None
+    try:
+        return rerun_plan(user=request.user, record_id=request.POST["from"], version=version)
+    except Http404:
+        return None  # unshared since the form was shown: start the run, just without the link
 
 
 @require_POST
@@ -114,16 +135,21 @@ def execution_start(request: HttpRequest) -> HttpResponse:
     )
     form = VariablesForm(version.document, request.POST, form_id="start-form")
     title = request.POST.get("title", "")
+    rerun = _rerun_source(request, version)
     try:
         record = services.execution_start(
-            version=version, user=request.user, values=form.raw_values(), title=title
+            version=version,
+            user=request.user,
+            values=form.raw_values(),
+            title=title,
+            rerun_of=rerun.source if rerun else None,
         )
     except ValidationError as exc:
         for name, errors in getattr(exc, "by_variable", {}).items():
             form.add_error(
                 FIELD_PREFIX + name if FIELD_PREFIX + name in form.fields else None, errors
             )
-        context = procedure_page_context(version, form)
+        context = procedure_page_context(version, form, user=request.user, rerun=rerun)
         context["start_errors"] = [m for ms in exc.message_dict.values() for m in ms]
         context["start_title"] = title
         return render(request, "procedures/detail.html", context, status=400)

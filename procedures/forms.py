@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -114,3 +114,28 @@ class VariablesForm(forms.Form):
 
     def rows(self) -> list[tuple[Variable, forms.BoundField]]:
         return [(v, self[FIELD_PREFIX + v.name]) for v in self.document.variables]
+
+
+class VersionCompareForm(forms.Form):
+    """Two versions of one procedure to compare (a GET form, so it works without JavaScript)."""
+
+    old = forms.TypedChoiceField(label="From version", coerce=int)
+    new = forms.TypedChoiceField(label="To version", coerce=int)
+
+    def __init__(self, data: Mapping[str, Any] | None, *, numbers: list[int]) -> None:
+        super().__init__(data=data)
+        choices = [(n, f"Version {n}") for n in numbers]
+        for name in ("old", "new"):
+            cast(forms.TypedChoiceField, self.fields[name]).choices = choices
+            self.fields[name].error_messages["invalid_choice"] = (
+                "Choose a version from the list; %(value)s is not one of them."
+            )
+        if len(numbers) >= 2:
+            # By default: what the latest version changed.
+            self.fields["old"].initial, self.fields["new"].initial = numbers[1], numbers[0]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("old") is not None and cleaned.get("old") == cleaned.get("new"):
+            raise ValidationError("Choose two different versions.")
+        return cleaned

@@ -7,6 +7,7 @@ by the mask before anything is stored, so a clear secret never reaches the datab
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -85,3 +86,76 @@ def missing_required(document: Document, values: Mapping[str, Any]) -> list[Vari
         for v in document.variables
         if v.required and not str(values.get(v.name) or "").strip() and v.default is None
     ]
+
+
+@dataclass(frozen=True)
+class DroppedValue:
+    """A value of an earlier run that does not fit the version it is carried over to."""
+
+    name: str
+    label: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CarryOver:
+    """An earlier run's values sorted for a new run: kept, dropped (with why), secrets."""
+
+    values: dict[str, str]
+    dropped: tuple[DroppedValue, ...] = ()
+    secrets: tuple[Variable, ...] = ()  # secret variables the user must enter again
+
+
+def _unfit_reason(variable: Variable, text: str) -> str | None:
+    """Why ``text`` no longer fits ``variable``; None when it fits."""
+    if len(text) > MAX_VALUE_LENGTH:
+        return f"longer than the {MAX_VALUE_LENGTH} characters a value may have"
+    if variable.type == "number" and not is_number(text):
+        return "the variable is now a number"
+    if variable.type == "boolean" and text not in ("true", "false"):
+        return "the variable is now yes or no"
+    if variable.type == "choice" and text not in variable.choices:
+        return f"no longer one of the choices ({', '.join(variable.choices)})"
+    return None
+
+
+def carry_over(
+    document: Document, previous: Mapping[str, Any], previous_document: Document | None = None
+) -> CarryOver:
+    """Which of an earlier run's ``previous`` values can pre-fill a run of ``document``.
+
+    Secrets are never carried, in either direction: a masked value is no value, and a value
+    typed in clear for a variable that is now a secret must be entered again, not copied.
+    Empty values carry nothing, so the new version's defaults apply.
+    """
+    values: dict[str, str] = {}
+    dropped: list[DroppedValue] = []
+    # In the earlier version's order, so the notice reads like its form (PostgreSQL's jsonb
+    # does not keep the stored order).
+    declared = [v.name for v in previous_document.variables] if previous_document else []
+    names = [n for n in declared if n in previous] + sorted(set(previous) - set(declared))
+    for name in names:
+        raw = previous[name]
+        try:
+            text = _as_text(raw)
+        except TypeError:
+            text = str(raw)  # not a stored form; _unfit_reason or the removal reports it
+        old = previous_document.variable(name) if previous_document else None
+        variable = document.variable(name)
+        if not text or (variable is not None and variable.is_secret):
+            continue
+        was_secret = text == SECRET_MASK or (old is not None and old.is_secret)
+        shown = "" if was_secret else text
+        if variable is None:
+            label = old.label if old else name
+            dropped.append(DroppedValue(name, label, shown, "the variable was removed"))
+        elif was_secret:
+            reason = "it was a secret, and secrets are never carried over"
+            dropped.append(DroppedValue(name, variable.label, shown, reason))
+        elif unfit := _unfit_reason(variable, text):
+            dropped.append(DroppedValue(name, variable.label, text, unfit))
+        else:
+            values[name] = text
+    secrets = tuple(v for v in document.variables if v.is_secret)
+    return CarryOver(values=values, dropped=tuple(dropped), secrets=secrets)

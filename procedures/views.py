@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -8,8 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from executions.rerun import RerunPlan, rerun_plan
+from executions.selectors import procedure_run_counts, procedure_runs
 from procedures import selectors, services
-from procedures.forms import ProcedureForm, VariablesForm
+from procedures.diff import version_diff
+from procedures.forms import ProcedureForm, VariablesForm, VersionCompareForm
 from procedures.models import Procedure, ProcedureVersion
 from procedures.rendering import render_markdown
 from procedures.variables import missing_required
@@ -95,10 +100,31 @@ def _version(procedure: Procedure, number: int | None) -> ProcedureVersion:
     return version
 
 
-def page_context(version: ProcedureVersion, form: VariablesForm) -> dict[str, object]:
-    """The procedure page (the three panes before a run); the start view reuses it."""
+LATEST_RUNS = 5
+
+
+def page_context(
+    version: ProcedureVersion,
+    form: VariablesForm,
+    *,
+    user: Any = None,
+    rerun: RerunPlan | None = None,
+) -> dict[str, object]:
+    """The procedure page (the three panes before a run); the start view reuses it.
+
+    With ``user``, the right pane also lists the latest runs they may see and the run counts;
+    ``rerun`` says which earlier run pre-filled the form and which of its values were dropped.
+    """
     values = form.raw_values()
+    runs: dict[str, object] = {}
+    if user is not None:
+        runs = {
+            "latest_runs": list(procedure_runs(user, version.procedure)[:LATEST_RUNS]),
+            "run_summary": procedure_run_counts(user, version.procedure),
+        }
     return {
+        **runs,
+        "rerun": rerun,
         "procedure": version.procedure,
         "version": version,
         "document": version.document,
@@ -114,8 +140,15 @@ def page_context(version: ProcedureVersion, form: VariablesForm) -> dict[str, ob
 def procedure_detail(request: HttpRequest, pk: int, number: int | None = None) -> HttpResponse:
     procedure = get_object_or_404(selectors.procedure_list(), pk=pk)
     version = _version(procedure, number)
-    form = VariablesForm(version.document, form_id="start-form")
-    return render(request, "procedures/detail.html", page_context(version, form))
+    rerun = None
+    if "from" in request.GET:
+        # Run again: the earlier run (404 unless visible) pre-fills what still fits.
+        rerun = rerun_plan(user=request.user, record_id=request.GET["from"], version=version)
+    form = VariablesForm(
+        version.document, initial_values=rerun.values if rerun else None, form_id="start-form"
+    )
+    context = page_context(version, form, user=request.user, rerun=rerun)
+    return render(request, "procedures/detail.html", context)
 
 
 @require_POST
@@ -129,13 +162,28 @@ def procedure_preview(request: HttpRequest, pk: int, number: int) -> HttpRespons
 
 @require_safe
 def procedure_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every version with the runs of it the user may see, and a diff of any two versions."""
     procedure = get_object_or_404(selectors.procedure_list(), pk=pk)
-    return render(
-        request,
-        "procedures/history.html",
-        {
-            "procedure": procedure,
-            "versions": selectors.procedure_versions(procedure),
-            "section": "procedures",
-        },
+    versions = list(selectors.procedure_versions(procedure))
+    counts = procedure_run_counts(request.user, procedure)
+    by_number = {v.number: v for v in versions}
+    compare = VersionCompareForm(
+        request.GET if "old" in request.GET or "new" in request.GET else None,
+        numbers=list(by_number),
     )
+    diff = None
+    if compare.is_bound and compare.is_valid():
+        old, new = compare.cleaned_data["old"], compare.cleaned_data["new"]
+        diff = version_diff(by_number[old], by_number[new])
+    elif not compare.is_bound and len(versions) >= 2:
+        diff = version_diff(versions[1], versions[0])
+    context = {
+        "procedure": procedure,
+        "versions": [(v, counts.by_version.get(v.pk, 0)) for v in versions],
+        "run_counts": counts,
+        "compare": compare,
+        "diff": diff,
+        "section": "procedures",
+    }
+    status = 400 if compare.is_bound and not compare.is_valid() else 200
+    return render(request, "procedures/history.html", context, status=status)
