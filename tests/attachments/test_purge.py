@@ -21,6 +21,7 @@ from attachments.purge import attachments_purge
 from executions.audit import verify_records
 from executions.models import ExecutionEvent, ExecutionRecord
 from executions.retention import execution_delete, execution_restore, execution_set_legal_hold
+from executions.timeline import describe
 from opscore.exceptions import Conflict
 from tests.attachments.files import png, stored_files
 from tests.attachments.test_downloads import attach
@@ -408,3 +409,47 @@ def test_the_daily_task_purges_and_is_scheduled(with_files, alice, settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["attachments-purge"]
     assert schedule["task"] == tasks.attachments_purge.name
     assert schedule["schedule"].hour == {3}  # daily, at night
+
+
+# ---- the timeline ------------------------------------------------------------------------------
+
+
+def test_the_purge_event_reads_as_a_sentence(with_files, alice, make_record):
+    record = deleted(with_files(), alice)
+    empty = deleted(make_record(), alice)
+    attachments_purge()
+
+    entry = describe(purge_events(record)[0])
+    nothing = describe(purge_events(empty)[0])
+
+    assert str(entry.sentence).startswith("<strong>system</strong> purged 2 files")
+    assert "of the deleted record (" in str(entry.sentence)
+    assert entry.detail == "lb graph.png, deploy.log"
+    assert entry.icon == "trash"
+    assert "it had no files" in str(nothing.sentence)
+
+
+def test_the_timeline_names_the_first_files_and_counts_the_rest(record, alice):
+    record = deleted(record, alice)
+    files = [{"file_name": f"f{i}.txt", "size": 10} for i in range(5)]
+    event = ExecutionEvent(
+        record=record, actor_name="system", action=PURGED,
+        data={"files": files, "count": 5, "bytes": 50},
+    )  # fmt: skip
+
+    entry = describe(event)
+
+    assert "purged 5 files of the deleted record (50\xa0bytes)" in str(entry.sentence)
+    assert entry.detail == "f0.txt, f1.txt, f2.txt and 2 more"
+
+
+def test_administrators_read_the_purge_in_the_trash(with_files, alice, admin_client):
+    record = deleted(with_files(), alice)
+    attachments_purge()
+
+    page = admin_client.get(
+        reverse("admin:executions_deletedexecutionrecord_change", args=[record.pk])
+    ).content.decode()
+
+    assert "purged 2 files of the deleted record" in page
+    assert "lb graph.png, deploy.log" in page
