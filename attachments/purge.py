@@ -89,7 +89,10 @@ class PurgeReport:
     def summary(self) -> list[str]:
         """The report in lines, for the command's output and the task's log."""
         before = f"deleted before {self.cutoff:%Y-%m-%d %H:%M %Z}"
-        freed = f"{counted(self.files, 'file')}, {filesizeformat(self.bytes)} ({self.bytes} bytes)"
+        size = filesizeformat(self.bytes)
+        if self.bytes >= 1024:
+            size += f" ({self.bytes} bytes)"  # exact, for scripts; 'bytes' already is
+        freed = f"{counted(self.files, 'file')}, {size}"
         records = counted(self.records, "record")
         if self.dry_run:
             lines = [f"would purge {records} {before}: {freed}"]
