@@ -77,11 +77,16 @@ def upload_temp_dir() -> str | None:
     """
     if settings.FILE_UPLOAD_TEMP_DIR:
         return str(settings.FILE_UPLOAD_TEMP_DIR)
-    storage = attachment_storage()
-    if isinstance(storage, FileSystemStorage):
-        folder = os.path.join(storage.location, ".incoming")
+    folder = incoming_dir(attachment_storage())
+    if folder is not None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        return folder
+    return folder
+
+
+def incoming_dir(storage: Storage) -> str | None:
+    """The folder inside local storage where uploads stream in (``.incoming``); None on S3."""
+    if isinstance(storage, FileSystemStorage):
+        return os.path.join(storage.location, ".incoming")
     return None
 
 

@@ -23,6 +23,8 @@ from django.http import HttpRequest
 from attachments.storage import upload_temp_dir
 
 CHUNK_SIZE = 1024 * 1024  # bounded memory, and few enough calls to keep 1 GiB fast
+# Temporary upload files are named upload-<random>.part; the purge removes stale ones.
+TEMP_PREFIX, TEMP_SUFFIX = "upload-", ".part"
 
 
 def binary_size(value: int) -> str:
@@ -55,7 +57,7 @@ class StreamedUpload(UploadedFile):
         content_type_extra: dict[str, Any] | None = None,
         temp_dir: str | None = None,
     ) -> None:
-        file = tempfile.NamedTemporaryFile(prefix="upload-", suffix=".part", dir=temp_dir)  # noqa: SIM115
+        file = tempfile.NamedTemporaryFile(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=temp_dir)  # noqa: SIM115
         super().__init__(file, name, content_type, 0, charset, content_type_extra)
         self.sha256 = ""
         # Set by the service: the type the server decided, which S3 stores on the object.

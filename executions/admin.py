@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from executions import retention
 from executions.models import (
@@ -18,6 +19,7 @@ from executions.models import (
     ExecutionStep,
     RetentionPolicy,
 )
+from executions.timeline import describe
 from opscore.exceptions import Conflict
 from sharing.policy import is_administrator
 
@@ -44,10 +46,17 @@ class StepInline(ReadOnlyMixin, admin.TabularInline):
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):
     model = ExecutionEvent
-    fields = ["seq", "created_at", "actor_name", "action", "data", "hash"]
+    fields = ["seq", "created_at", "actor_name", "action", "summary", "data", "hash"]
     readonly_fields = fields
     extra = 0
     ordering = ["-seq"]
+
+    @admin.display(description="what happened")
+    def summary(self, event: ExecutionEvent) -> str:
+        # The record page is gone once a record is deleted: the trash is where the purge and
+        # the rest of its timeline stay readable.
+        entry = describe(event)
+        return format_html("{}<br>{}", entry.sentence, entry.detail)
 
 
 def _each(request: HttpRequest, queryset: QuerySet, action: Any, done: str) -> None:

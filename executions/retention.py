@@ -57,6 +57,10 @@ def execution_restore(*, record: ExecutionRecord, user: Any) -> ExecutionRecord:
         raise Conflict("This record is not deleted.")
     if locked.purged_at is not None:
         raise Conflict("The files of this record were purged; it can no longer be restored.")
+    # A purge that could not delete every file leaves the record unpurged but incomplete:
+    # restoring it would bring back a record with files missing.
+    if locked.attachments.filter(purged_at__isnull=False).exists():
+        raise Conflict("Some files of this record were purged; it can no longer be restored.")
     deleted_at = locked.deleted_at
     locked.deleted_at = None
     locked.deleted_by = None

@@ -14,6 +14,7 @@ Action = ExecutionEvent.Action
 STATUS_WORDS = {"in_progress": "reopened the run", "completed": "completed the run",
                 "failed": "marked the run as failed"}  # fmt: skip
 FIELD_WORDS = {"title": "title", "notes": "notes", "variables": "variables"}
+PURGED_NAMES_SHOWN = 3  # the event lists every file; the timeline names the first few
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,26 @@ def _draft_detail(data: dict) -> str:
     parts = [FIELD_WORDS.get(f, f) for f in data.get("fields", [])]
     parts += [f"step {n} notes" for n in data.get("steps", [])]
     return "changed: " + ", ".join(parts) if parts else ""
+
+
+def _purged(event: ExecutionEvent, data: dict) -> TimelineEntry:
+    files = data.get("files") or []
+    count = data.get("count", len(files))
+    if not count:
+        sentence = format_html("<strong>{}</strong> purged the deleted record: it had no files",
+                               event.actor_name)  # fmt: skip
+        return TimelineEntry(event, "trash", sentence, "")
+    size = filesizeformat(data.get("bytes", 0))
+    sentence = format_html(
+        "<strong>{}</strong> purged {} of the deleted record ({})",
+        event.actor_name,
+        "1 file" if count == 1 else f"{count} files",
+        size,
+    )
+    names = [f.get("file_name", "?") for f in files[:PURGED_NAMES_SHOWN]]
+    more = count - len(names)
+    detail = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    return TimelineEntry(event, "trash", sentence, detail)
 
 
 def describe(event: ExecutionEvent) -> TimelineEntry:
@@ -92,6 +113,8 @@ def describe(event: ExecutionEvent) -> TimelineEntry:
             ),
             f"{size} · sha256 {sha}…" if sha else size,
         )
+    if action == Action.ATTACHMENTS_PURGED:
+        return _purged(event, data)
     if action in (Action.SHARED, Action.UNSHARED):
         names = [*(data.get("users") or []), *(f"group {g}" for g in data.get("groups") or [])]
         verb = "shared the record with" if action == Action.SHARED else "stopped sharing with"

@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "executions.tasks.apply_retention_policies",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Files of records deleted more than ATTACHMENT_PURGE_GRACE_DAYS ago.
+    "attachments-purge": {
+        "task": "attachments.tasks.attachments_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Thumbnails whose task could not be queued (broker down when the upload committed).
     "attachments-thumbnails-sweep": {
         "task": "attachments.tasks.thumbnails_sweep",

@@ -17,7 +17,9 @@ from PIL import Image
 
 from attachments import services
 from attachments.models import Attachment
+from attachments.purge import attachments_purge
 from tests.attachments.files import SCRIPTED_SVG, multipart, png
+from tests.attachments.test_purge import deleted
 
 BUCKET = "opscore-test"
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}  # moto accepts any
@@ -171,3 +173,23 @@ def test_an_unreachable_bucket_fails_the_upload_cleanly(api, record, s3, setting
 
     assert response.status_code == 503
     assert Attachment.objects.count() == 0
+
+
+def test_the_purge_deletes_originals_and_thumbnails_from_s3(api, record, s3, alice):
+    upload(api, record, 'filename="graph.png"', png((1200, 800)), "image/png")
+    upload(api, record, 'filename="deploy.log"', b"restarted\n", "text/plain")
+    image = Attachment.objects.get(file_name="graph.png")
+    services.thumbnail_make(attachment_id=image.pk)
+    stray = f"attachments/{record.pk}/{image.pk}.thumb.webp.tmp"  # an interrupted attempt's
+    s3.put_object(Bucket=BUCKET, Key=stray, Body=b"RIFF")
+    assert len(keys(s3)) == 4
+    deleted(record, alice)
+
+    report = attachments_purge()
+
+    assert (report.records, report.files, report.leftovers, report.failure_count) == (1, 2, 1, 0)
+    assert keys(s3) == []
+    assert not Attachment.objects.filter(purged_at__isnull=True).exists()
+    record.refresh_from_db()
+    assert record.purged_at is not None
+    assert attachments_purge().records == 0  # and again: nothing left, nothing to do
