@@ -112,16 +112,19 @@ class RetentionReport:
 
 
 def _batches(records: QuerySet[ExecutionRecord]) -> Iterator[list[Any]]:
-    """Ids of ``records`` a batch at a time, re-queried as the previous batch is handled;
-    stops when a batch brings nothing new (rows another run holds locked are left to it)."""
-    seen: set[Any] = set()
+    """Ids of ``records`` a batch at a time, walking the primary key (keyset pagination), so
+    memory holds one batch however many records are due, and rows another run holds locked
+    are passed over rather than waited for."""
+    last: Any = None
     while True:
-        ids = list(records.order_by("started_at").values_list("pk", flat=True)[:BATCH_SIZE])
-        fresh = [pk for pk in ids if pk not in seen]
-        if not fresh:
+        page = records.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        ids = list(page.values_list("pk", flat=True)[:BATCH_SIZE])
+        if not ids:
             return
-        seen.update(fresh)
-        yield fresh
+        last = ids[-1]
+        yield ids
 
 
 def retention_apply(*, dry_run: bool = False, now: Any = None) -> RetentionReport:
