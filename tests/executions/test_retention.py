@@ -208,3 +208,14 @@ def test_staff_without_the_view_all_permission_sees_no_records(make_user, record
     client = logged_in(staff)
     url = reverse("admin:executions_executionrecord_changelist")
     assert client.get(url).status_code == 403
+
+
+def test_retention_works_through_many_batches(make_record, monkeypatch):
+    import executions.retention as retention
+
+    monkeypatch.setattr(retention, "BATCH_SIZE", 2)
+    for _ in range(5):
+        aged(make_record(), 400)
+    RetentionPolicy.objects.create(name="all", age_days=100)
+    assert retention_apply().total == 5
+    assert not ExecutionRecord.objects.filter(deleted_at__isnull=True).exists()
