@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 from datetime import datetime
 
@@ -54,7 +55,9 @@ STATUS_ICONS = {"in_progress": "half-circle", "completed": "check-circle", "fail
 
 
 @register.simple_tag
+@functools.lru_cache(maxsize=512)
 def icon(name: str, css: str = "icon", label: str = "") -> SafeString:
+    """An inline SVG icon; cached, as a long page draws the same few icons hundreds of times."""
     paths = ICONS[name]
     aria = (
         format_html(' role="img" aria-label="{}"', label)
