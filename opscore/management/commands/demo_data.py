@@ -19,6 +19,7 @@ from attachments.uploads import StreamedUpload
 from executions import services as executions
 from executions.models import ExecutionRecord
 from opscore.demo import screenshots
+from opscore.demo.clock import demo_clock
 from procedures.models import Procedure
 from procedures.services import procedure_import_file
 from sharing.services import share_set
@@ -65,57 +66,72 @@ class Command(BaseCommand):
         tls = Procedure.objects.get(import_key="rotate-tls-certificate.md").latest_version
         failover = Procedure.objects.get(import_key="database-failover.md").latest_version
         kernel = Procedure.objects.get(import_key="kernel-patch-and-reboot.md").latest_version
-        now = timezone.now()
+        # Anchored on the present, so no demo record ever starts in the future.
+        today = timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=50)
 
-        done = executions.execution_start(
-            version=tls, user=alice, title="Rotate TLS certificate on web-017 (CHG-20377)",
-            values={"server": "web-017", "environment": "production", "admin_password": "x"},
-        )  # fmt: skip
-        for number in range(1, 6):
-            executions.execution_step_set_done(record=done, user=alice, number=number, done=True)
-        self._screenshots(done, alice, "web-017")
-        done.refresh_from_db()
-        executions.execution_save_draft(
-            record=done, user=alice, version=done.version,
-            notes="Change CHG-20377. New bundle valid until March next year.",
-            step_notes={1: "Drained in 41 s, 0 active connections left.",
-                        4: "Chain OK; notAfter moved forward by a year."},
-        )  # fmt: skip
-        executions.execution_complete(record=done, user=alice)
-        share_set(record=done, user=alice, access_scope="shared", usernames=["bob"])
+        # Three days ago: alice rotated web-017's certificate, and shared the record with bob.
+        with demo_clock(today - timedelta(days=3)) as clock:
+            done = executions.execution_start(
+                version=tls, user=alice, title="Rotate TLS certificate on web-017 (CHG-20377)",
+                values={"server": "web-017", "environment": "production", "admin_password": "x"},
+            )  # fmt: skip
+            for number in range(1, 6):
+                clock.advance(minutes=3, seconds=17)
+                executions.execution_step_set_done(
+                    record=done, user=alice, number=number, done=True
+                )
+                if number in (1, 2, 4):
+                    self._screenshots(done, alice, "web-017", steps=(number,))
+            clock.advance(minutes=2)
+            done.refresh_from_db()
+            executions.execution_save_draft(
+                record=done, user=alice, version=done.version,
+                notes="Change CHG-20377. New bundle valid until March next year.",
+                step_notes={1: "Drained in 41 s, 0 active connections left.",
+                            4: "Chain OK; notAfter moved forward by a year."},
+            )  # fmt: skip
+            executions.execution_complete(record=done, user=alice)
+            clock.advance(minutes=1)
+            share_set(record=done, user=alice, access_scope="shared", usernames=["bob"])
 
-        failed = executions.execution_start(
-            version=failover, user=bob,
-            values={"cluster": "pg-orders", "target_replica": "pg-orders-2", "region": "eu-west-1"},
-        )  # fmt: skip
-        executions.execution_step_set_done(record=failed, user=bob, number=1, done=True)
-        executions.execution_fail(
-            record=failed, user=bob,
-            reason="Replica lag stayed at 40 MB; switchover aborted, primary unchanged.",
-        )  # fmt: skip
+        # Two days ago: bob's failover stopped at replication lag.
+        with demo_clock(today - timedelta(days=2, hours=-5)) as clock:
+            failed = executions.execution_start(
+                version=failover, user=bob,
+                values={"cluster": "pg-orders", "target_replica": "pg-orders-2",
+                        "region": "eu-west-1"},
+            )  # fmt: skip
+            clock.advance(minutes=6)
+            executions.execution_step_set_done(record=failed, user=bob, number=1, done=True)
+            clock.advance(minutes=9)
+            executions.execution_fail(
+                record=failed, user=bob,
+                reason="Replica lag stayed at 40 MB; switchover aborted, primary unchanged.",
+            )  # fmt: skip
 
-        current = executions.execution_start(
-            version=tls, user=alice, title="Rotate TLS certificate on web-042 (CHG-20418)",
-            values={"server": "web-042", "environment": "production", "admin_password": "x"},
-        )  # fmt: skip
-        executions.execution_step_set_done(record=current, user=alice, number=1, done=True)
-        executions.execution_step_set_done(record=current, user=alice, number=2, done=True)
-        self._screenshots(current, alice, "web-042", steps=(1, 2))
-        current.refresh_from_db()
-        executions.execution_save_draft(
-            record=current, user=alice, version=current.version,
-            notes="Change CHG-20418. New bundle from Vault.",
-            step_notes={1: "Drained in 38 s, 0 active connections left.",
-                        2: "Backup at /var/backups/tls/web-042.pem, checksums match."},
-        )  # fmt: skip
-
-        executions.execution_start(
-            version=kernel, user=bob, values={"host": "node-07", "ticket": "CHG-20420"}
-        )
-        # Spread start times over the last days so lists look lived in.
-        for offset, record in enumerate(ExecutionRecord.objects.order_by("started_at")):
-            ExecutionRecord.objects.filter(pk=record.pk).update(
-                started_at=now - timedelta(days=3 - offset, hours=offset)
+        # Within the hour: alice is halfway through web-042; bob has just started a kernel patch.
+        with demo_clock(today) as clock:
+            current = executions.execution_start(
+                version=tls, user=alice, title="Rotate TLS certificate on web-042 (CHG-20418)",
+                values={"server": "web-042", "environment": "production", "admin_password": "x"},
+            )  # fmt: skip
+            for number in (1, 2):
+                clock.advance(minutes=2)
+                executions.execution_step_set_done(
+                    record=current, user=alice, number=number, done=True
+                )
+                self._screenshots(current, alice, "web-042", steps=(number,))
+            clock.advance(minutes=1)
+            current.refresh_from_db()
+            executions.execution_save_draft(
+                record=current, user=alice, version=current.version,
+                notes="Change CHG-20418. New bundle from Vault.",
+                step_notes={1: "Drained in 38 s, 0 active connections left.",
+                            2: "Backup at /var/backups/tls/web-042.pem, checksums match."},
+            )  # fmt: skip
+            clock.advance(minutes=20)
+            executions.execution_start(
+                version=kernel, user=bob, values={"host": "node-07", "ticket": "CHG-20420"}
             )
 
     def _screenshots(
