@@ -22,15 +22,18 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from executions import selectors, services
+from executions.filters import ExecutionFilter
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
+from executions.search import execution_search
+from executions.search_page import PAGE_SIZE, search_page_context
 from executions.timeline import describe
 from opscore.exceptions import Conflict
 from procedures.forms import FIELD_PREFIX, VariablesForm
 from procedures.models import ProcedureVersion
 from procedures.rendering import render_inline, render_markdown
 from procedures.views import page_context as procedure_page_context
-from sharing.policy import can_edit, visible_to
+from sharing.policy import can_edit
 
 RECORD_FORM = "record-form"
 
@@ -272,11 +275,14 @@ def execution_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_safe
 def execution_list(request: HttpRequest) -> HttpResponse:
-    """Records the user may see, newest first."""
-    records = visible_to(request.user).with_list_columns().order_by("-started_at", "-id")
-    page = Paginator(records, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "executions/list.html",
-        {"page": page, "records": page.object_list, "section": "executions"},
-    )
+    """The search page (SPEC section 7): the full page, or for htmx the part it swaps."""
+    filterset = ExecutionFilter(request.GET, queryset=ExecutionRecord.objects.none())
+    page = None
+    if filterset.is_valid():
+        results = execution_search(user=request.user, filterset=filterset)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = search_page_context(request, filterset, page)
+    template = "executions/list.html"
+    if request.htmx and request.htmx.target in ("results", "search-page"):
+        template += f"#{request.htmx.target}"
+    return render(request, template, context, status=200 if page is not None else 400)
