@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
@@ -31,14 +32,16 @@ from executions.serializers import (
     UpdateSerializer,
 )
 from procedures.models import ProcedureVersion
+from sharing.models import Share
 from sharing.policy import get_editable_record, get_visible_record
 
 RECORD_COLUMNS = ("procedure", "procedure_version", "executor")
 
 
 def _records() -> Any:
+    shares = Share.objects.select_related("user", "group")
     return ExecutionRecord.objects.select_related(*RECORD_COLUMNS).prefetch_related(
-        "shares__user", "shares__group"
+        Prefetch("shares", queryset=shares)
     )
 
 

@@ -1,7 +1,7 @@
 """The Executions search (SPEC section 7): one read that costs the same at any scale.
 
-A page costs three queries whatever the user sees, three records or a million: a count that
-stops at ``COUNT_CAP`` + 1, the ids of the page, and those records with their list columns.
+A page costs two queries whatever the user sees, three records or a million: a count that
+stops at ``COUNT_CAP`` + 1, and the page's records with their list columns.
 
 What a user may see is split into parts (``sharing.policy.VisibleParts``: everything for an
 administrator; otherwise their own records and the others' records shared with them). Each
@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, OrderBy, QuerySet
+from django.db.models.expressions import RawSQL
 
 from executions.filters import ExecutionFilter
 from executions.models import ExecutionRecord
@@ -110,23 +111,29 @@ class SearchResults:
         offset, stop = index.start or 0, index.stop
         if stop is None or stop <= offset:
             return []
-        ids = self._page_ids(offset, stop - offset)
-        by_id = self.rows.filter(pk__in=ids).in_bulk()
-        return [by_id[pk] for pk in ids if pk in by_id]
+        page = self._page_ids_sql(offset, stop - offset)
+        if page is None:
+            return []
+        # One query: the page's ids (merged from the parts) and their rows, in order.
+        ids = RawSQL(*page)  # noqa: S611 - the ORM's SQL and constant names, see _union
+        return list(self.rows.filter(pk__in=ids).order_by(*self._order_by()))
 
-    def _page_ids(self, offset: int, limit: int) -> list[Any]:
-        order = [OrderBy(F(c), descending=self.descending, **self._nulls(c)) for c in self.columns]
+    def _order_by(self) -> list[OrderBy]:
+        return [OrderBy(F(c), descending=self.descending, **self._nulls(c)) for c in self.columns]
+
+    def _page_ids_sql(self, offset: int, limit: int) -> tuple[str, list[Any]] | None:
         picked = ["id", *(c for c in self.columns if c != "id")]
+        order = self._order_by()
         limited = [p.order_by(*order).values_list(*picked)[: offset + limit] for p in self.parts]
         union = self._union(limited, "*")
         if union is None:
-            return []
+            return None
         sql, params = union
-        rows = self._fetch(
-            f"SELECT u.id FROM ({sql}) AS u ORDER BY {self._outer_order()} LIMIT %s OFFSET %s",  # noqa: S608
+        return (
+            f"SELECT u.id FROM ({sql}) AS u ORDER BY {self._outer_order()} "  # noqa: S608
+            "LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
-        return [self.rows.model._meta.pk.to_python(row[0]) for row in rows]
 
     def _outer_order(self) -> str:
         """The same order over the merged parts (columns named by SORT_COLUMNS)."""

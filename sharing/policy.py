@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from executions.models import ExecutionRecord
+from executions.search_sql import SharedWithAny
 from sharing.models import Share
 
 VIEW_ALL_PERMISSION = "executions.view_all_executionrecord"
@@ -97,9 +99,7 @@ class VisibleParts:
 
     An administrator sees ``everything``. Anyone else sees their ``own`` records plus the
     others' records ``shared`` with them (directly or through a group): exactly the records
-    ``Q(executor=user) | shared_with(user)`` of ``visible_to``, deleted ones excluded. The
-    shared part names the user's groups as literal ids (one query), so PostgreSQL estimates
-    how many shares they reach from its statistics instead of guessing.
+    ``Q(executor=user) | shared_with(user)`` of ``visible_to``, deleted ones excluded.
     """
 
     def __init__(self, user: Any) -> None:
@@ -114,12 +114,24 @@ class VisibleParts:
         return self._live.filter(executor=self.user)
 
     def shared(self) -> QuerySet[ExecutionRecord]:
-        """Others' records shared with the user ("Shared with me")."""
+        """Others' records shared with the user ("Shared with me").
+
+        On PostgreSQL this is a condition on the record row: its ``readers`` column, kept equal
+        to its shares' users and groups by triggers (migration executions 0004), overlaps the
+        user and their groups. PostgreSQL then combines it with the other filters' indexes
+        instead of joining every share the user's groups have. The groups are named as literal
+        ids (one query), so the planner estimates from its statistics how many records match.
+        """
         if not self.active:
             return self._live.none()
         groups = list(self.user.groups.values_list("pk", flat=True))
-        shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
-        return self._live.filter(pk__in=shares.values("record_id")).exclude(executor=self.user)
+        if connections[self._live.db].vendor == "postgresql":
+            keys = [f"u{self.user.pk}", *(f"g{group}" for group in groups)]
+            shared = self._live.filter(SharedWithAny(keys))
+        else:
+            shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
+            shared = self._live.filter(pk__in=shares.values("record_id"))
+        return shared.exclude(executor=self.user)
 
     def everything(self) -> list[QuerySet[ExecutionRecord]]:
         if self.administrator:

@@ -1,7 +1,7 @@
-"""PostgreSQL full-text search and variable index for the Executions search (SPEC section 7).
+"""PostgreSQL full-text search for the Executions search (SPEC section 7).
 
 Adds, on PostgreSQL only (this migration does nothing on SQLite, which searches with simple
-icontains fallbacks instead, see executions/search_sql.py):
+icontains fallbacks instead, see executions/filters.py):
 
 - ``executions_executionrecord.search_vector``: a tsvector of the record title, the procedure
   title, the variable values (never the secret mask), the notes and every step's notes. It is
@@ -15,17 +15,15 @@ icontains fallbacks instead, see executions/search_sql.py):
     * steps: one set-based UPDATE per statement (transition tables), so a Save Draft that
       changes many step notes, or a bulk COPY, recomputes each record once;
     * procedures: a rename recomputes that procedure's records.
-- GIN indexes on the search vector and on the variables (``jsonb_path_ops``: the ``var``
-  filter is a containment test ``variables @> '{"name": "value"}'``), both partial on live
-  records like the other list indexes.
-- Larger statistics targets for both columns: the planner estimates ``@@`` and ``@>`` from
-  sampled lexemes and values, and a bigger sample is what keeps it from choosing a full index
-  scan for a rare host name or word.
+
+The GIN index that answers ``q`` is in migration 0005, with the other filters.
 """
 
 from __future__ import annotations
 
 from django.db import migrations
+
+from executions.migrations._postgres_only import on_postgresql
 
 MASK = "••••••"  # procedures.documents.SECRET_MASK, frozen here as migrations must be
 
@@ -171,16 +169,6 @@ FORWARD = [
       r.title, p.title, r.notes, executions_step_notes(r.id), r.variables)
     FROM procedures_procedure p WHERE p.id = r.procedure_id
     """,
-    """
-    CREATE INDEX exec_live_search_gin ON executions_executionrecord
-    USING gin (search_vector) WHERE deleted_at IS NULL
-    """,
-    """
-    CREATE INDEX exec_live_variables_gin ON executions_executionrecord
-    USING gin (variables jsonb_path_ops) WHERE deleted_at IS NULL
-    """,
-    "ALTER TABLE executions_executionrecord ALTER COLUMN search_vector SET STATISTICS 1000",
-    "ALTER TABLE executions_executionrecord ALTER COLUMN variables SET STATISTICS 1000",
 ]
 
 BACKWARD = [
@@ -200,20 +188,8 @@ BACKWARD = [
     "DROP FUNCTION executions_search_document(text, text, text, text, jsonb)",
     "DROP FUNCTION executions_search_query(text)",
     "DROP FUNCTION executions_search_words(text)",
-    "ALTER TABLE executions_executionrecord ALTER COLUMN variables SET STATISTICS -1",
-    "DROP INDEX exec_live_variables_gin",
     "ALTER TABLE executions_executionrecord DROP COLUMN search_vector",
 ]
-
-
-def _run(statements: list[str]):  # type: ignore[no-untyped-def]
-    def run(apps, schema_editor):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -222,4 +198,6 @@ class Migration(migrations.Migration):
         ("procedures", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
+    operations = [
+        migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD), elidable=False)
+    ]

@@ -6,12 +6,12 @@ audit chain per record and, once the attachments app has its model, an attachmen
 records. Deterministic for a seed (apart from "now").
 
 On PostgreSQL, rows go in with COPY (psycopg 3 ``cursor.copy``), one transaction per batch,
-written by a second thread while this one generates the next batch. Records go through a
-temporary table and one INSERT ... SELECT that computes their search vectors in bulk from the
-steps written just before. As a superuser the load skips triggers (foreign-key checks and the
-search triggers: the rows are consistent by construction, and the vectors are computed in that
-INSERT); otherwise the triggers run and it is about twice as slow. Elsewhere (SQLite, in tests)
-the same rows go through ``bulk_create``.
+written by worker threads (``--writers``) while this one generates the next batches. As a
+superuser the load skips triggers (foreign-key checks and the search triggers of migrations
+executions 0003 and 0004; the rows are consistent by construction): records then go through a
+temporary table and one INSERT ... SELECT that adds their search vectors and readers in bulk.
+Otherwise the triggers run, which is about twice as slow. Elsewhere (SQLite, in tests) the
+same rows go through ``bulk_create``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class Batch:
     def __init__(self) -> None:
         self.records: list[tuple[Any, ...]] = []
         self.step_notes: list[str | None] = []  # per record, for its search vector
+        self.readers: list[list[str] | None] = []  # per record: its shares' principals
         self.steps: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
         self.shares: list[tuple[Any, ...]] = []
@@ -87,10 +88,15 @@ class Command(BaseCommand):
         parser.add_argument("--records", type=int, required=True, help="how many records")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--batch", type=int, default=20_000, help="records per transaction")
+        parser.add_argument(
+            "--writers", type=int, default=2, help="PostgreSQL connections writing (default 2)"
+        )
 
-    def handle(self, *args: Any, records: int, seed: int, batch: int, **options: Any) -> None:
-        if records < 1 or batch < 1:
-            raise CommandError("--records and --batch must be positive.")
+    def handle(
+        self, *args: Any, records: int, seed: int, batch: int, writers: int, **options: Any
+    ) -> None:
+        if records < 1 or batch < 1 or writers < 1:
+            raise CommandError("--records, --batch and --writers must be positive.")
         began = time.monotonic()
         self.rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
         self._people()
@@ -99,9 +105,8 @@ class Command(BaseCommand):
         self.start = self.now - SPAN
         self.total = records
         auditor_picks = set(self.rng.sample(range(records), min(AUDITOR_SHARES, records)))
-        writer = Writer(
-            pipelined=connection.vendor == "postgresql" and not connection.in_atomic_block
-        )
+        pipelined = connection.vendor == "postgresql" and not connection.in_atomic_block
+        writer = Writer(threads=writers if pipelined else 0)
         written = 0
         try:
             while written < records:
@@ -197,6 +202,7 @@ class Command(BaseCommand):
                 change["reason"] = "Aborted, see notes."
             events.append(("status_changed", change, completed))
         scope = "private"
+        shared_before = len(rows.shares)
         if for_auditor or rng.random() < 0.15:
             scope = "shared"
             self._shares(rows, record_id, executor, started, for_auditor)
@@ -215,6 +221,10 @@ class Command(BaseCommand):
             executor.pk if deleted else None, False,
         ))  # fmt: skip
         rows.step_notes.append(" ".join(n for n in all_notes if n) or None)
+        rows.readers.append(
+            sorted(f"u{user}" if user else f"g{group}"
+                   for _, user, group, _, _ in rows.shares[shared_before:]) or None
+        )  # fmt: skip
         self._events(rows, record_id, executor, events)
         if index % 10 == 0:
             rows.attachment_rows.append((record_id, executor.pk, started))
@@ -295,30 +305,33 @@ class Command(BaseCommand):
 
 
 class Writer:
-    """Writes batches in order: on PostgreSQL from a second thread, so generating the next
-    batch overlaps with the database's work on this one; in this thread when the caller holds
-    a transaction (tests), which must see every row."""
+    """Writes batches: on PostgreSQL from worker threads with their own connections, so the
+    database works on two batches while this thread generates the next; in this thread when
+    the caller holds a transaction (tests), which must see every row."""
 
-    def __init__(self, *, pipelined: bool) -> None:
-        self.pipelined = pipelined
+    def __init__(self, *, threads: int) -> None:
         self.error: BaseException | None = None
-        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
-        if pipelined:
-            self.thread = threading.Thread(target=self._run, name="load-writer", daemon=True)
-            self.thread.start()
+        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max(threads, 1))
+        self.threads = [
+            threading.Thread(target=self._run, name=f"load-writer-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def put(self, rows: Batch) -> None:
-        if not self.pipelined:
+        if not self.threads:
             write_batch(rows)
             return
         self._raise_error()
         self.queue.put(rows)
 
     def close(self) -> None:
-        if self.pipelined:
+        for _ in self.threads:
             self.queue.put(None)
-            self.thread.join()
-            self._raise_error()
+        for thread in self.threads:
+            thread.join()
+        self._raise_error()
 
     def _run(self) -> None:
         try:
@@ -383,8 +396,9 @@ def _copy(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> No
 
 
 def _insert_records_with_vectors(rows: Batch) -> None:
-    """Records through a temporary table, their search vectors computed in the same INSERT by
-    the function the triggers use (migration executions 0003), from step notes joined here."""
+    """Records through a temporary table, with what the triggers would have added: search
+    vectors computed in the same INSERT by the function the triggers use (migration
+    executions 0003) from the step notes joined here, and the shares' readers (0004)."""
     table = ExecutionRecord._meta.db_table
     columns = ", ".join(RECORD_COLUMNS)
     picked = ", ".join(f"t.{c}" for c in RECORD_COLUMNS)
@@ -394,13 +408,18 @@ def _insert_records_with_vectors(rows: Batch) -> None:
         )
         _copy(
             "load_records",
-            (*RECORD_COLUMNS, "step_notes"),
-            [(*r, n) for r, n in zip(rows.records, rows.step_notes, strict=True)],
+            (*RECORD_COLUMNS, "readers", "step_notes"),
+            [
+                (*record, readers, notes)
+                for record, readers, notes in zip(
+                    rows.records, rows.readers, rows.step_notes, strict=True
+                )
+            ],
         )
         # Names only, all constants of this module.
         insert = (
-            f"INSERT INTO {table} ({columns}, search_vector) "  # noqa: S608
-            f"SELECT {picked}, executions_search_document("
+            f"INSERT INTO {table} ({columns}, readers, search_vector) "  # noqa: S608
+            f"SELECT {picked}, t.readers, executions_search_document("
             "  t.title, p.title, t.notes, t.step_notes, t.variables) "
             f"FROM load_records t JOIN {Procedure._meta.db_table} p ON p.id = t.procedure_id"
         )
