@@ -83,7 +83,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     request_started.disconnect(reset_queries)  # keep the query log across the request
-    admin, _ = User.objects.get_or_create(
+    User.objects.get_or_create(
         username="bench-admin", defaults={"is_superuser": True, "is_staff": True}
     )
     today = timezone.localdate()
@@ -95,8 +95,9 @@ def main() -> None:
     }
     only = [o for o in args.only.split(",") if o]
     cases = [(n, q.format(**values)) for n, q in CASES if not only or any(o in n for o in only)]
-    print(f"database: {database_label()}, "
-          f"{connection.cursor().execute('SELECT count(*) FROM executions_executionrecord').fetchone()[0]:,} records")  # fmt: skip
+    from executions.models import ExecutionRecord
+
+    print(f"database: {database_label()}, {ExecutionRecord.objects.count():,} records")
     print(f"{'user':<12} {'case':<18} {'p50':>7} {'p95':>7} {'q':>3} {'sql':>7} {'ratio':>5} "
           f"{'count':>7}  page plan")  # fmt: skip
     failures = []

@@ -28,9 +28,28 @@
     remove.type = "button";
     remove.setAttribute("data-remove-chip", "");
     remove.setAttribute("aria-label", "Remove " + text);
-    remove.textContent = "×";
+    remove.appendChild(crossIcon());
     chip.appendChild(remove);
     return chip;
+  }
+
+  // The same "x" icon the server draws ({% icon "x" %}).
+  function crossIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "icon icon-xs");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("fill", "none");
+    svg.setAttribute("stroke", "currentColor");
+    svg.setAttribute("stroke-width", "2");
+    svg.setAttribute("stroke-linecap", "round");
+    svg.setAttribute("aria-hidden", "true");
+    ["M18 6 6 18", "m6 6 12 12"].forEach(function (d) {
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
   }
 
   // Turns what is typed in the entry into a chip; true when there was something.
@@ -84,7 +103,7 @@
     if (entry) { commitEntry(entry); }
   }, true);
 
-  // Typing is sent by keyup (after a pause); the change on leaving the field would repeat it.
+  // Typing is sent as it happens (after a pause); the change on leaving would repeat it.
   document.addEventListener("change", function (event) {
     if (event.target.matches("#search-q, [data-chip-entry]")) { event.stopPropagation(); }
     if (event.target.matches("details[data-dropdown] input[type=checkbox]")) {

@@ -362,6 +362,9 @@ def write_batch(rows: Batch) -> None:
         _insert(Share, SHARE_COLUMNS, rows.shares)
         if rows.attachments:
             type(rows.attachments[0]).objects.bulk_create(rows.attachments, batch_size=2000)
+        if bulk:  # inside a caller's transaction, SET LOCAL would outlive this batch
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def _skip_triggers() -> bool:
@@ -424,6 +427,7 @@ def _insert_records_with_vectors(rows: Batch) -> None:
             f"FROM load_records t JOIN {Procedure._meta.db_table} p ON p.id = t.procedure_id"
         )
         cursor.execute(insert)
+        cursor.execute("DROP TABLE load_records")  # ON COMMIT is too late inside a transaction
 
 
 def _analyze() -> None:
@@ -431,8 +435,12 @@ def _analyze() -> None:
     if connection.vendor != "postgresql":
         return
     models = (ExecutionRecord, ExecutionStep, ExecutionEvent, Share, Procedure, User)
+    tables = ", ".join(m._meta.db_table for m in models)
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {', '.join(m._meta.db_table for m in models)}")
+        # VACUUM cannot run inside a caller's transaction; statistics alone can.
+        cursor.execute(
+            f"ANALYZE {tables}" if connection.in_atomic_block else f"VACUUM (ANALYZE) {tables}"
+        )
 
 
 def _with_json(rows: list[tuple[Any, ...]], json_at: list[int]) -> Iterator[tuple[Any, ...]]:
