@@ -44,6 +44,7 @@ ORDERINGS = [
     ("-status", "Status, Z to A"),
 ]
 DEFAULT_ORDERING = "-started_at"
+DATE_HELP = "YYYY-MM-DD (that whole day counts, in TIME_ZONE) or an ISO 8601 date-time."
 MASK_ONLY = re.compile(rf"^[{SECRET_MASK[0]}\s]*$")
 
 
@@ -182,12 +183,12 @@ class ExecutionFilter(django_filters.FilterSet):
     started_after = StartBoundFilter(
         method="filter_started_after",
         label="started_after",
-        help_text="YYYY-MM-DD (that whole day counts, in TIME_ZONE) or an ISO 8601 date-time.",
+        help_text=DATE_HELP,
     )
     started_before = StartBoundFilter(
         method="filter_started_before",
         label="started_before",
-        help_text="YYYY-MM-DD (that whole day counts, in TIME_ZONE) or an ISO 8601 date-time.",
+        help_text=DATE_HELP,
     )
     var = VariableFilter(
         method="filter_var",

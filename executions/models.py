@@ -73,12 +73,15 @@ class ExecutionRecord(models.Model):
         # The search page's filters and orderings (SPEC section 7), on live records only: every
         # list query says ``deleted_at IS NULL``, so deleted rows cost nothing here. Each index
         # ends in started_at (and id), the tie-breakers of every ordering, so a page is read in
-        # order from the index. PostgreSQL-only indexes (GIN on the variables and the search
-        # vector) are in migration 0002.
+        # order from the index. The PostgreSQL-only GIN index over the search vector, variables,
+        # readers, executor, procedure and status is in migration 0005.
         indexes = [
             models.Index(fields=["started_at", "id"], name="exec_live_started_idx", condition=LIVE),
+            # Includes what "my runs of this procedure / in this status" filter on, so that
+            # counting them reads only this index (PostgreSQL; other databases ignore include).
             models.Index(
                 fields=["executor", "started_at", "id"],
+                include=["procedure", "status"],
                 name="exec_live_executor_idx",
                 condition=LIVE,
             ),

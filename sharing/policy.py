@@ -19,6 +19,7 @@ from executions.search_sql import SharedWithAny
 from sharing.models import Share
 
 VIEW_ALL_PERMISSION = "executions.view_all_executionrecord"
+FEW_SHARES = 1000  # see VisibleParts.shared
 
 
 def is_administrator(user: Any) -> bool:
@@ -116,21 +117,24 @@ class VisibleParts:
     def shared(self) -> QuerySet[ExecutionRecord]:
         """Others' records shared with the user ("Shared with me").
 
-        On PostgreSQL this is a condition on the record row: its ``readers`` column, kept equal
-        to its shares' users and groups by triggers (migration executions 0004), overlaps the
-        user and their groups. PostgreSQL then combines it with the other filters' indexes
-        instead of joining every share the user's groups have. The groups are named as literal
-        ids (one query), so the planner estimates from its statistics how many records match.
+        Two shapes of the same set, chosen by how many shares reach the user (one query that
+        stops counting at FEW_SHARES + 1). A few: through the shares table, whose statistics
+        tell PostgreSQL exactly how few, so it fetches them and sorts them. Many (a big
+        group): on PostgreSQL, as a condition on the record row, its ``readers`` column kept
+        equal to its shares' users and groups by triggers (migration executions 0004), so the
+        records are read in page order or intersected with the other filters in one GIN index.
+        The readers statistics cannot tell a user with five shares from one with five
+        hundred, and a wrong guess read a million records in page order to find five.
         """
         if not self.active:
             return self._live.none()
         groups = list(self.user.groups.values_list("pk", flat=True))
-        if connections[self._live.db].vendor == "postgresql":
+        shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
+        shared = self._live.filter(pk__in=shares.values("record_id"))
+        postgres = connections[self._live.db].vendor == "postgresql"
+        if postgres and shares.values("pk")[: FEW_SHARES + 1].count() > FEW_SHARES:
             keys = [f"u{self.user.pk}", *(f"g{group}" for group in groups)]
             shared = self._live.filter(SharedWithAny(keys))
-        else:
-            shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
-            shared = self._live.filter(pk__in=shares.values("record_id"))
         return shared.exclude(executor=self.user)
 
     def everything(self) -> list[QuerySet[ExecutionRecord]]:

@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("deleted_at__isnull", True)),
                 fields=["executor", "started_at", "id"],
+                include=["procedure", "status"],
                 name="exec_live_executor_idx",
             ),
         ),

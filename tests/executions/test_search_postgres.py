@@ -144,10 +144,27 @@ def plan(user, query: dict[str, str]) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_gin_index_answers_keywords_variables_and_shares(world, admin_user):
+def test_the_gin_index_answers_keywords_variables_and_shares(world, admin_user, monkeypatch):
+    from sharing import policy
+
+    monkeypatch.setattr(policy, "FEW_SHARES", 0)  # shared with me through readers
     text = plan(admin_user, {"q": "web-042"})
     assert "exec_live_filters_gin" in text and "search_vector @@" in text
     text = plan(admin_user, {"var": "server=web-042"})
     assert "exec_live_filters_gin" in text and "variables @>" in text
     text = plan(world.bob, {"scope": "shared", "var": "cluster=pg-main"})
     assert "exec_live_filters_gin" in text and "readers &&" in text and "variables @>" in text
+
+
+@pytest.mark.parametrize("few_shares", [0, 1000])
+def test_both_shapes_of_shared_with_me_find_the_same(world, sre, monkeypatch, few_shares):
+    from sharing import policy
+
+    monkeypatch.setattr(policy, "FEW_SHARES", few_shares)  # 0: always through readers
+    Share.objects.create(record=world.dora_private, user=world.bob)
+    assert found(world.bob) == ids(world.dora_shared, world.dora_private, world.bob_tls)
+    assert found(world.bob, "?scope=shared&var=region=us-east-1") == ids(
+        world.dora_shared, world.dora_private
+    )
+    assert found(world.bob, "?scope=shared&q=pg-main") == ids(world.dora_shared)
+    assert found(world.alice, "?scope=shared&status=in_progress") == ids(world.bob_tls)
