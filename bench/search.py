@@ -67,6 +67,11 @@ def main() -> None:
     parser.add_argument("--page", action="store_true", help="also time the HTML page")
     parser.add_argument("--only", default="", help="comma-separated case names (substrings)")
     parser.add_argument("--users", default=",".join(USERS))
+    parser.add_argument(
+        "--hard-case",
+        metavar="USER",
+        help="print the plans of USER's first page: the single policy query and the search's",
+    )
     args = parser.parse_args()
     django_setup()
 
@@ -96,6 +101,9 @@ def main() -> None:
     from executions.models import ExecutionRecord
 
     print(f"database: {database_label()}, {ExecutionRecord.objects.count():,} records")
+    if args.hard_case:
+        hard_case(User.objects.get(username=args.hard_case))
+        return
     print(f"{'user':<12} {'case':<18} {'p50':>6} {'p95':>6} {'view':>6} {'q':>2} {'sql':>6} "
           f"{'ratio':>5} {'count':>7}  page plan")  # fmt: skip
     failures = []
@@ -194,6 +202,35 @@ def measure(client, user_id, kind, query, repeat):  # type: ignore[no-untyped-de
         "plan": plan_summary(page_sql) if page_sql else "",
         "search_sql": search_sql,
     }
+
+
+def hard_case(user) -> None:  # type: ignore[no-untyped-def]
+    """The first page of someone who sees a few records among a million, as one query over
+    visible_to (executor = me OR EXISTS share...) and as the search shapes it."""
+    from django.http import QueryDict
+
+    from executions.filters import ExecutionFilter
+    from executions.search import execution_search
+    from sharing.policy import visible_to
+
+    single = visible_to(user).order_by("-started_at", "-id").values_list("id")[:25]
+    sql, params = single.query.sql_with_params()
+    print("-- one query over visible_to(user):")
+    print(explain_with_params(sql, params))
+    filterset = ExecutionFilter(QueryDict(), queryset=None)
+    assert filterset.is_valid()
+    results = execution_search(user=user, filterset=filterset)
+    sql, params = results._page_ids_sql(0, 25)
+    print("-- the search's page ids (parts ordered and limited, merged):")
+    print(explain_with_params(sql, params))
+
+
+def explain_with_params(sql: str, params) -> str:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def plan_summary(sql: str) -> str:

@@ -84,10 +84,6 @@ class VariableField(forms.Field):
 class StartBoundField(forms.Field):
     """A date (YYYY-MM-DD, a whole day in TIME_ZONE) or an ISO 8601 date and time."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.pop("max_length", None)
-        super().__init__(*args, **kwargs)
-
     def to_python(self, value: Any) -> date | datetime | None:
         text = str(value or "").strip()
         if not text:
