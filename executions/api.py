@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django_filters import utils
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,8 +21,10 @@ from rest_framework.views import APIView
 
 from attachments.serializers import serialized_by_step
 from executions import retention, services
+from executions.filters import ExecutionFilter
 from executions.models import ExecutionRecord
 from executions.rerun import execution_rerun
+from executions.search import COUNT_CAP, execution_search
 from executions.serializers import (
     EventSerializer,
     ExecutionStepSerializer,
@@ -34,14 +40,16 @@ from executions.serializers import (
 )
 from executions.views import export_response
 from procedures.models import ProcedureVersion
-from sharing.policy import get_editable_record, get_visible_record, visible_to
+from sharing.models import Share
+from sharing.policy import get_editable_record, get_visible_record
 
 RECORD_COLUMNS = ("procedure", "procedure_version", "executor")
 
 
 def _records() -> Any:
+    shares = Share.objects.select_related("user", "group")
     return ExecutionRecord.objects.select_related(*RECORD_COLUMNS).prefetch_related(
-        "shares__user", "shares__group"
+        Prefetch("shares", queryset=shares)
     )
 
 
@@ -57,11 +65,49 @@ def detail_response(request: Request, record: ExecutionRecord, code: int = 200) 
     return Response(RecordDetailSerializer(fresh, context={"request": request}).data, status=code)
 
 
+class SearchPagination(PageNumberPagination):
+    """``{count, count_capped, next, previous, results}``: count stops at COUNT_CAP."""
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_capped": self.page.paginator.object_list.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count"]["description"] = f"Exact up to {COUNT_CAP}."
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"True when more than {COUNT_CAP} records match.",
+        }
+        paginated["required"].append("count_capped")
+        return paginated
+
+
 class ExecutionListCreate(generics.ListAPIView):
+    """Search (SPEC section 7, the same FilterSet as the Executions page) and start."""
+
     serializer_class = RecordListSerializer
+    pagination_class = SearchPagination
+    filter_backends = [DjangoFilterBackend]  # for the schema; list() applies the FilterSet
+    filterset_class = ExecutionFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return visible_to(self.request.user, _records()).order_by("-started_at", "-id")
+        return ExecutionRecord.objects.none()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filterset = ExecutionFilter(request.query_params, queryset=self.get_queryset())
+        if not filterset.is_valid():
+            raise utils.translate_validation(filterset.errors)
+        results = execution_search(user=request.user, filterset=filterset, rows=_records())
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=StartSerializer, responses={201: RecordDetailSerializer})
     def post(self, request: Request) -> Response:

@@ -18,6 +18,8 @@ from django.db import transaction
 from executions.models import ExecutionEvent, ExecutionRecord
 
 GENESIS = ""
+# One encoder for every hash: json.dumps with options builds a new encoder per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_form(
@@ -39,7 +41,7 @@ def canonical_form(
         "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "prev_hash": prev_hash,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_JSON.encode(content).encode()
 
 
 def event_hash(event: ExecutionEvent) -> str:

@@ -26,9 +26,12 @@ from django.views.decorators.http import require_POST, require_safe
 from attachments.selectors import by_step, record_attachments
 from executions import retention, selectors, services
 from executions.export import execution_export, export_filename
+from executions.filters import ExecutionFilter
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
 from executions.rerun import RerunPlan, rerun_plan
+from executions.search import execution_search
+from executions.search_page import PAGE_SIZE, search_page_context
 from executions.timeline import describe
 from opscore.exceptions import Conflict
 from procedures.diff import VersionDiff, version_diff
@@ -36,7 +39,7 @@ from procedures.forms import FIELD_PREFIX, VariablesForm
 from procedures.models import ProcedureVersion
 from procedures.rendering import render_inline, render_markdown
 from procedures.views import page_context as procedure_page_context
-from sharing.policy import can_edit, visible_to
+from sharing.policy import can_edit
 from sharing.selectors import is_shared_with, sharing_of
 
 RECORD_FORM = "record-form"
@@ -342,11 +345,14 @@ def execution_delete(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_safe
 def execution_list(request: HttpRequest) -> HttpResponse:
-    """Records the user may see, newest first."""
-    records = visible_to(request.user).with_list_columns().order_by("-started_at", "-id")
-    page = Paginator(records, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "executions/list.html",
-        {"page": page, "records": page.object_list, "section": "executions"},
-    )
+    """The search page (SPEC section 7): the full page, or for htmx the part it swaps."""
+    filterset = ExecutionFilter(request.GET, queryset=ExecutionRecord.objects.none())
+    page = None
+    if filterset.is_valid():
+        results = execution_search(user=request.user, filterset=filterset)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = search_page_context(request, filterset, page)
+    template = "executions/list.html"
+    if request.htmx and request.htmx.target in ("results", "search-page"):
+        template += f"#{request.htmx.target}"
+    return render(request, template, context, status=200 if page is not None else 400)

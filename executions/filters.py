@@ -1,0 +1,330 @@
+"""The one FilterSet behind the Executions page and the API list (SPEC section 7).
+
+Every parameter is validated here; a bad one is a form error naming it (a 400 in the API),
+never a 500 and never a silently unfiltered list. Each filter narrows a queryset of records;
+``executions.search`` applies them to each part of what the user may see (``scope`` and
+``ordering`` are validated here and applied there, because they shape that query).
+
+Lookups that name users or procedures are resolved to ids first (one small query each), so
+PostgreSQL plans the records query with literal ids and its statistics for them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from executions.models import ExecutionRecord, ExecutionStep
+from executions.search_sql import SearchMatch, VariableValueLike
+from procedures.documents import SECRET_MASK
+from procedures.models import Procedure, ProcedureVersion
+
+Status = ExecutionRecord.Status
+MAX_TEXT = 200
+SCOPES = [("all", "All"), ("mine", "Mine"), ("shared", "Shared with me")]
+ORDERINGS = [
+    ("-started_at", "Started, newest first"),
+    ("started_at", "Started, oldest first"),
+    ("-completed_at", "Completed, newest first"),
+    ("completed_at", "Completed, oldest first"),
+    ("title", "Title, A to Z"),
+    ("-title", "Title, Z to A"),
+    ("status", "Status, A to Z"),
+    ("-status", "Status, Z to A"),
+]
+DEFAULT_ORDERING = "-started_at"
+DATE_HELP = "YYYY-MM-DD (that whole day counts, in TIME_ZONE) or an ISO 8601 date-time."
+MASK_ONLY = re.compile(rf"^[{SECRET_MASK[0]}\s]*$")
+
+
+class RepeatedInput(forms.Widget):
+    """A parameter given any number of times (``var=a=1&var=b=2``)."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        return data.getlist(name) if hasattr(data, "getlist") else list(data.get(name) or [])
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+
+class VariableField(forms.Field):
+    """``name=value`` pairs, split at the first '='; blank entries are ignored."""
+
+    widget = RepeatedInput
+
+    def to_python(self, value: Any) -> list[tuple[str, str]]:
+        pairs = []
+        for item in value or []:
+            if not str(item).strip():
+                continue
+            name, equals, text = str(item).partition("=")
+            if not equals or not name.strip():
+                raise forms.ValidationError(
+                    "var: write each variable as name=value (got %(item)r).",
+                    code="invalid",
+                    params={"item": str(item)[:MAX_TEXT]},
+                )
+            if len(item) > MAX_TEXT * 10:
+                raise forms.ValidationError("var: that value is too long.", code="max_length")
+            pairs.append((name.strip(), text.strip()))
+        return pairs
+
+
+class StartBoundField(forms.Field):
+    """A date (YYYY-MM-DD, a whole day in TIME_ZONE) or an ISO 8601 date and time."""
+
+    def to_python(self, value: Any) -> date | datetime | None:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise forms.ValidationError(
+                "%(name)s: enter a date as YYYY-MM-DD or an ISO 8601 date and time (got %(text)r).",
+                code="invalid",
+                params={"name": self.label or "date", "text": text[:40]},
+            ) from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, timezone.get_default_timezone())
+        return moment
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StartBoundFilter(django_filters.Filter):
+    field_class = StartBoundField
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class VariableFilter(django_filters.Filter):
+    field_class = VariableField
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in TIME_ZONE (SPEC: dates are read in TIME_ZONE)."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+class SearchForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        after, before = data.get("started_after"), data.get("started_before")
+        if after and before and _lower_bound(after) >= _upper_bound(before):
+            self.add_error("started_before", "started_before: the range ends before it starts.")
+        return data
+
+
+def _lower_bound(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else start_of_day(value)
+
+
+def _upper_bound(value: date | datetime) -> datetime:
+    """Exclusive for a day (the whole day counts); a moment itself is included."""
+    if isinstance(value, datetime):
+        return value + timedelta(microseconds=1)
+    return start_of_day(value + timedelta(days=1))
+
+
+class ExecutionFilter(django_filters.FilterSet):
+    """Search parameters of SPEC section 7; see the module docstring."""
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=MAX_TEXT,
+        label="Search",
+        help_text="Keywords in the title, procedure title, notes, step notes and variable "
+        'values (whole words; "a phrase", or, -word).',
+    )
+    procedure = IdFilter(
+        field_name="procedure_id", min_value=1, label="Procedure", help_text="Procedure id."
+    )
+    procedure_title = django_filters.CharFilter(
+        method="filter_procedure_title",
+        max_length=MAX_TEXT,
+        label="Procedure title",
+        help_text="Part of the procedure title.",
+    )
+    executor = django_filters.CharFilter(
+        method="filter_executor", max_length=150, label="Executor", help_text="User id or username."
+    )
+    executor_name = django_filters.CharFilter(
+        method="filter_executor_name",
+        max_length=150,
+        label="Executor name",
+        help_text="Part of the executor's username.",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices,
+        method="filter_status",
+        label="Status",
+        help_text="Repeatable; any of the given statuses.",
+    )
+    started_after = StartBoundFilter(
+        method="filter_started_after",
+        label="started_after",
+        help_text=DATE_HELP,
+    )
+    started_before = StartBoundFilter(
+        method="filter_started_before",
+        label="started_before",
+        help_text=DATE_HELP,
+    )
+    var = VariableFilter(
+        method="filter_var",
+        label="Variables",
+        help_text="Repeatable name=value (split at the first '='), all must match the stored "
+        "value exactly; secret variables never match.",
+    )
+    scope = django_filters.ChoiceFilter(
+        choices=SCOPES,
+        method="applied_by_search",
+        empty_label=None,
+        label="Scope",
+        help_text="all (default), mine, or shared (others' records shared with you).",
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERINGS,
+        method="applied_by_search",
+        empty_label=None,
+        label="Sort",
+        help_text="Default -started_at. Ties: start time, then id, same direction. Runs "
+        "still in progress count as the latest completion.",
+    )
+
+    class Meta:
+        model = ExecutionRecord
+        fields: list[str] = []
+        form = SearchForm
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ids: dict[tuple[str, str], list[int]] = {}
+
+    @property
+    def scope_value(self) -> str:
+        return self.form.cleaned_data.get("scope") or "all"
+
+    @property
+    def ordering_value(self) -> str:
+        return self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING
+
+    def applied_by_search(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset
+
+    # ---- keywords ---------------------------------------------------------------------------
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value.strip():
+            return queryset
+        if connections[queryset.db].vendor == "postgresql":
+            # The maintained search vector and its GIN index (migration 0003).
+            return queryset.filter(SearchMatch(value))
+        return queryset.filter(_fallback_keywords(value))
+
+    # ---- who and what -----------------------------------------------------------------------
+
+    def filter_procedure_title(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        ids = self._resolved(name, value, Procedure.objects.filter(title__icontains=value.strip()))
+        return queryset.filter(procedure_id__in=ids)
+
+    def filter_executor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        match = Q(username=value)
+        if value.isdigit():
+            match |= Q(pk=int(value))
+        return queryset.filter(
+            executor_id__in=self._resolved(name, value, get_user_model().objects.filter(match))
+        )
+
+    def filter_executor_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        users = get_user_model().objects.filter(username__icontains=value.strip())
+        return queryset.filter(executor_id__in=self._resolved(name, value, users))
+
+    def _resolved(self, name: str, value: str, matches: QuerySet) -> list[int]:
+        """Ids of ``matches``, looked up once per search (the search filters several parts)."""
+        key = (name, value)
+        if key not in self._ids:
+            self._ids[key] = list(matches.values_list("pk", flat=True))
+        return self._ids[key]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(status__in=value) if value else queryset
+
+    # ---- when -------------------------------------------------------------------------------
+
+    def filter_started_after(
+        self, queryset: QuerySet, name: str, value: date | datetime
+    ) -> QuerySet:
+        return queryset.filter(started_at__gte=_lower_bound(value))
+
+    def filter_started_before(
+        self, queryset: QuerySet, name: str, value: date | datetime
+    ) -> QuerySet:
+        return queryset.filter(started_at__lt=_upper_bound(value))
+
+    # ---- variables --------------------------------------------------------------------------
+
+    def filter_var(self, queryset: QuerySet, name: str, pairs: list[tuple[str, str]]) -> QuerySet:
+        postgres = connections[queryset.db].vendor == "postgresql"
+        for index, (variable, value) in enumerate(pairs):
+            if value and MASK_ONLY.match(value):
+                # Secrets are stored as the mask: searching for it must not reveal which
+                # records had a secret.
+                return queryset.none()
+            if postgres:
+                # variables @> '{"name": "value"}', answered by the jsonb_path_ops GIN index.
+                queryset = queryset.filter(variables__contains={variable: value})
+            else:
+                stored = f"var_{index}"
+                queryset = queryset.alias(**{stored: KeyTransform(variable, "variables")})
+                queryset = queryset.filter(**{stored: value})
+            if value == "":
+                # An empty secret is stored empty: secret variables never match, even then.
+                queryset = queryset.exclude(procedure_version_id__in=self._secret_in(variable))
+        return queryset
+
+    def _secret_in(self, variable: str) -> list[int]:
+        key = ("secret", variable)
+        if key not in self._ids:
+            versions = ProcedureVersion.objects.filter(body__contains=variable).only("body")
+            self._ids[key] = [
+                v.pk
+                for v in versions
+                if (declared := v.document.variable(variable)) is not None and declared.is_secret
+            ]
+        return self._ids[key]
+
+
+def _fallback_keywords(value: str) -> Q:
+    """SQLite: every word somewhere in the same texts the PostgreSQL vector holds."""
+    words = [w for w in value.replace('"', " ").split() if not MASK_ONLY.match(w)]
+    if not words:
+        return Q(pk__in=[])
+    condition = Q()
+    for word in words:
+        steps = ExecutionStep.objects.filter(record=OuterRef("pk"), notes__icontains=word)
+        condition &= (
+            Q(title__icontains=word)
+            | Q(procedure__title__icontains=word)
+            | Q(notes__icontains=word)
+            | Q(Exists(steps))
+            | Q(VariableValueLike(word))
+        )
+    return condition

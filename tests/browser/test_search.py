@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.executions.search_world import build_world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_filtering_swaps_the_results_and_keeps_the_url_in_step(
+    page, live_server, alice, bob, sre, procedure
+):
+    world = build_world(alice, bob, sre, procedure)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/executions/")
+    rows = page.locator("#results tbody tr a.row-link")
+    expect(rows).to_have_count(4)
+
+    # Typing searches after a pause; the URL can be bookmarked.
+    page.get_by_label("Search titles, notes, step notes and variable values").fill("web-042")
+    expect(rows).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"/executions/\?q=web-042$"))
+
+    # A variable filter is a chip, added with Enter.
+    page.get_by_label("Variables").fill("environment=production")
+    page.get_by_label("Variables").press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("href", world.tls_web42.get_absolute_url())
+    expect(page).to_have_url(re.compile(r"q=web-042&var=environment%3Dproduction"))
+    expect(page.locator(".chip-input [data-chip]")).to_have_text(["environment=production"])
+
+    # A status that matches nothing explains itself and offers the way back.
+    page.get_by_text("Any status").click()
+    page.locator("details[data-dropdown]").get_by_text("Failed").click()
+    expect(page.locator("#results")).to_contain_text("No executions match these filters")
+    expect(page).to_have_url(re.compile(r"status=failed"))
+    page.locator("#results .empty").get_by_role("link", name="Clear filters").click()
+    expect(page).to_have_url(f"{live_server.url}/executions/")
+    expect(rows).to_have_count(4)
+    expect(page.get_by_label("Search titles, notes, step notes and variable values")).to_have_value(
+        ""
+    )
+
+    # The scope switch and the sort are in the URL too; a bookmark opens the same view.
+    page.get_by_role("link", name="Shared with me").click()
+    expect(page).to_have_url(re.compile(r"scope=shared"))
+    expect(rows).to_have_count(1)
+    page.get_by_role("link", name="All", exact=True).click()
+    expect(rows).to_have_count(4)
+    page.get_by_label("Sort").select_option("started_at")
+    expect(page).to_have_url(re.compile(r"ordering=started_at"))
+    expect(rows.first).to_have_attribute("href", world.tls_web42.get_absolute_url())
+    bookmarked = page.url
+    page.goto(bookmarked)
+    expect(rows.first).to_have_attribute("href", world.tls_web42.get_absolute_url())
+    expect(page.get_by_label("Sort")).to_have_value("started_at")
+
+
+def test_the_topbar_search_opens_the_executions_page(page, live_server, alice, bob, sre, procedure):
+    build_world(alice, bob, sre, procedure)
+    log_in(page, live_server, "alice")
+    page.get_by_label("Search executions").fill("timeout")
+    page.get_by_label("Search executions").press("Enter")
+    expect(page).to_have_url(re.compile(r"/executions/\?q=timeout$"))
+    expect(page.locator("#results tbody tr a.row-link")).to_have_count(1)
