@@ -3,7 +3,7 @@
 
     createdb opscore_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/opscore_bench
-    .venv/bin/python manage.py migrate && .venv/bin/python manage.py generate_load --records 1000000
+    DEBUG=1 .venv/bin/python manage.py migrate && DEBUG=1 .venv/bin/python manage.py generate_load --records 1000000
     .venv/bin/python bench/search.py [--repeat 30] [--explain] [--only q,var] [--page]
 
 For each user (an administrator; bob, who sees his own runs and his group's shares; auditor, who
