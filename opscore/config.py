@@ -29,7 +29,7 @@ class Config:
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
     time_zone: str
-    database: dict[str, Any]
+    database: dj_database_url.DBConfig
     broker_url: str
     storage_type: str
     storage_path: Path
@@ -48,7 +48,7 @@ def _resolve(path: str) -> Path:
     return candidate if candidate.is_absolute() else (BASE_DIR / candidate).resolve()
 
 
-def _database(env: Env) -> dict[str, Any]:
+def _database(env: Env) -> dj_database_url.DBConfig:
     url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
     try:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)

@@ -6,6 +6,7 @@ start-up with one clear line instead of surfacing later as a confusing runtime e
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 
@@ -23,10 +24,12 @@ class Env:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.environ = os.environ if environ is None else environ
 
+    # The readers are named after the types they return. Once ``str`` is defined, the name in
+    # this class body means the method, so the annotations below spell ``builtins.str``.
     def str(self, name: str, default: str = "") -> str:
         return self.environ.get(name, default).strip()
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         raw = self.environ.get(name)
         if raw is None:
             return default
@@ -37,7 +40,9 @@ class Env:
             return False
         raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
-    def int(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def int(
+        self, name: builtins.str, default: builtins.int, *, minimum: builtins.int = 0
+    ) -> builtins.int:
         raw = self.environ.get(name)
         if raw is None or not raw.strip():
             return default
@@ -49,13 +54,17 @@ class Env:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str]
+    ) -> builtins.list[builtins.str]:
         raw = self.environ.get(name)
         if raw is None:
             return default
         return [item.strip() for item in raw.split(",") if item.strip()]
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(
+        self, name: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]
+    ) -> builtins.str:
         value = self.str(name, default).lower()
         if value not in choices:
             allowed = " or ".join(repr(c) for c in choices)

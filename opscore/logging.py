@@ -46,9 +46,10 @@ def _username(request: Any) -> str:
     # request.user is lazy; read it only once authentication has resolved it, so logging
     # never costs a query of its own.
     if isinstance(user, SimpleLazyObject):
-        if user._wrapped is empty:
+        wrapped = user._wrapped  # type: ignore[attr-defined]  # LazyObject's slot; not in the stubs
+        if wrapped is empty:
             return "-"
-        user = user._wrapped
+        user = wrapped
     if user is not None and getattr(user, "is_authenticated", False):
         return str(user.get_username())
     return "-"

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def token_digest(key: str) -> str:
@@ -29,7 +33,7 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
     @classmethod
-    def issue(cls, user: settings.AUTH_USER_MODEL) -> tuple[ApiToken, str]:  # type: ignore[name-defined]
+    def issue(cls, user: User) -> tuple[ApiToken, str]:
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, digest=token_digest(key), prefix=key[:8])
         return token, key

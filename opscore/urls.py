@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import URLPattern, URLResolver, include, path, reverse_lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
@@ -13,7 +13,7 @@ admin.site.site_header = "OpsCore administration"
 admin.site.site_title = "OpsCore admin"
 admin.site.index_title = "Records, procedures and policies"
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("", include("procedures.api_urls")),

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from executions import services as executions
 from executions.models import ExecutionRecord
 from opscore.demo import screenshots
 from opscore.demo.clock import demo_clock
-from procedures.models import Procedure
+from procedures.models import Procedure, ProcedureVersion
 from procedures.services import procedure_import_file
 from sharing.services import share_set
 
@@ -62,10 +62,16 @@ class Command(BaseCommand):
             user.save()
         return user
 
+    def _latest_version(self, import_key: str) -> ProcedureVersion:
+        version = Procedure.objects.get(import_key=import_key).latest_version
+        if version is None:  # every import saves a version first; None means a broken database
+            raise CommandError(f"The demo runbook {import_key} has no version.")
+        return version
+
     def _records(self, alice: User, bob: User) -> None:
-        tls = Procedure.objects.get(import_key="rotate-tls-certificate.md").latest_version
-        failover = Procedure.objects.get(import_key="database-failover.md").latest_version
-        kernel = Procedure.objects.get(import_key="kernel-patch-and-reboot.md").latest_version
+        tls = self._latest_version("rotate-tls-certificate.md")
+        failover = self._latest_version("database-failover.md")
+        kernel = self._latest_version("kernel-patch-and-reboot.md")
         # Anchored on the present, so no demo record ever starts in the future.
         today = timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=50)
 
