@@ -12,24 +12,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
-from django_htmx.middleware import HtmxDetails
 
 from executions.models import ExecutionRecord
 from executions.selectors import record_events
 from executions.timeline import describe
+from opscore.http import HtmxHttpRequest
 from sharing import selectors, services
 from sharing.forms import parse_share_form
 from sharing.policy import get_editable_record
 from sharing.selectors import Sharing
 
 FORM = "sharing/includes/form.html#share-form"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails  # set by django_htmx's middleware
 
 
 def _saved_message(sharing: Sharing) -> str:
