@@ -13,8 +13,7 @@ from procedures.models import Procedure, ProcedureVersion
 
 class VersionInline(admin.TabularInline):
     model = ProcedureVersion
-    fields = ["number", "note", "created_by", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("number", "note", "created_by", "created_at")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -61,15 +60,17 @@ class ProcedureAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Procedure, form: Any, change: bool) -> None:
         body, note = form.cleaned_data["body"], form.cleaned_data["note"]
+        # The admin lets only signed-in staff this far; the check tells the type checker so.
+        user = request.user if request.user.is_authenticated else None
         if change:
             version, created = services.procedure_edit(
-                procedure=obj, title=obj.title, body=body, user=request.user, note=note
+                procedure=obj, title=obj.title, body=body, user=user, note=note
             )
             if created:
                 messages.info(request, f"Saved as version {version.number}.")
         else:
             created_procedure = services.procedure_create(
-                title=obj.title, body=body, user=request.user, note=note
+                title=obj.title, body=body, user=user, note=note
             )
             obj.pk = created_procedure.pk
             obj.latest_version = created_procedure.latest_version

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +10,14 @@ from procedures.documents import SECRET_MASK, Document, Variable
 from procedures.variables import clean_values
 
 FIELD_PREFIX = "var-"
+
+
+class _FieldOptions(TypedDict):
+    """What every variable's field is given, whatever its type."""
+
+    label: str
+    required: bool
+    help_text: str
 
 
 class ProcedureForm(forms.Form):
@@ -59,7 +67,11 @@ class VariablesForm(forms.Form):
         attrs: dict[str, Any] = {"autocomplete": "off", "spellcheck": "false"}
         if read_only:
             attrs["readonly"] = True
-        common = {"label": variable.label, "required": False, "help_text": variable.help}
+        common: _FieldOptions = {
+            "label": variable.label,
+            "required": False,
+            "help_text": variable.help,
+        }
         if variable.type == "choice":
             choices = [(c, c) for c in variable.choices]
             if not variable.default:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -47,7 +47,7 @@ def procedure_create(
     *,
     title: str,
     body: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     note: str = "",
     import_key: str | None = None,
 ) -> Procedure:
@@ -65,7 +65,7 @@ def procedure_create(
 
 @transaction.atomic
 def procedure_version_add(
-    *, procedure: Procedure, body: str, user: AbstractBaseUser | None, note: str = ""
+    *, procedure: Procedure, body: str, user: User | None, note: str = ""
 ) -> tuple[ProcedureVersion, bool]:
     """Saves ``body`` as the next version; an unchanged body adds nothing (returns False)."""
     body = validated_body(body)
@@ -85,7 +85,7 @@ def procedure_version_add(
 
 @transaction.atomic
 def procedure_edit(
-    *, procedure: Procedure, title: str, body: str, user: AbstractBaseUser | None, note: str = ""
+    *, procedure: Procedure, title: str, body: str, user: User | None, note: str = ""
 ) -> tuple[ProcedureVersion, bool]:
     """Renames the procedure if asked and saves the body as a new version if it changed."""
     version, created = procedure_version_add(procedure=procedure, body=body, user=user, note=note)
@@ -106,7 +106,7 @@ class ImportResult:
     version_number: int
 
 
-def procedure_import_file(*, path: Path, user: AbstractBaseUser | None = None) -> ImportResult:
+def procedure_import_file(*, path: Path, user: User | None = None) -> ImportResult:
     """Imports one Markdown file; its file name identifies its procedure on later imports.
 
     The name, not the full path, so importing the same runbook repository from another clone or

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from executions.rerun import RerunPlan, rerun_plan
 from executions.selectors import procedure_run_counts, procedure_runs
+from opscore.http import AuthenticatedHttpRequest
 from procedures import selectors, services
 from procedures.diff import version_diff
 from procedures.forms import ProcedureForm, VariablesForm, VersionCompareForm
@@ -38,7 +39,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def procedure_create(request: HttpRequest) -> HttpResponse:
+def procedure_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProcedureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,7 +59,7 @@ def procedure_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def procedure_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     procedure = get_object_or_404(selectors.procedure_list(), pk=pk)
     latest = procedure.latest_version
     form = ProcedureForm(
