@@ -7,15 +7,17 @@ upload handlers).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,20 +102,21 @@ class AttachmentDetail(APIView):
 class AnyAccept(BaseContentNegotiation):
     """Files answer whatever the client accepts (an <img> asks for image/*); errors are JSON."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
-    ) -> tuple[Any, str]:
-        return renderers[0], renderers[0].media_type
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class AttachmentDownload(APIView):
     content_negotiation_class = AnyAccept
 
     @extend_schema(responses=FILE_RESPONSES)
-    def get(self, request: Request, pk: Any) -> HttpResponse:
+    def get(self, request: Request, pk: Any) -> HttpResponseBase:
         return original_response(selectors.attachment_visible(request.user, pk))
 
 
@@ -121,5 +124,5 @@ class AttachmentThumbnail(APIView):
     content_negotiation_class = AnyAccept
 
     @extend_schema(responses=FILE_RESPONSES)
-    def get(self, request: Request, pk: Any) -> HttpResponse:
+    def get(self, request: Request, pk: Any) -> HttpResponseBase:
         return thumbnail_response(selectors.attachment_visible(request.user, pk))

@@ -11,7 +11,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import IO, BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
@@ -108,7 +108,7 @@ def sniff_mime_type(head: bytes) -> str:
     return _text_type(text) if text is not None else OCTET_STREAM
 
 
-def sniff_file(file: BinaryIO) -> str:
+def sniff_file(file: IO[bytes]) -> str:
     file.seek(0)
     head = file.read(SNIFF_BYTES)
     file.seek(0)

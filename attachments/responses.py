@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseBase, HttpResponseRedirect
 
 from attachments.content import OCTET_STREAM, content_disposition
 from attachments.models import Attachment
@@ -20,10 +20,10 @@ from attachments.storage import attachment_storage, is_missing, signed_url, stor
 SANDBOX_CSP = "default-src 'none'; sandbox"
 
 
-def _serve(key: str, content_type: str, disposition: str) -> HttpResponse:
+def _serve(key: str, content_type: str, disposition: str) -> HttpResponseBase:
     storage = attachment_storage()
     if storage_type_of(storage) == "s3":
-        response: HttpResponse = HttpResponseRedirect(
+        response: HttpResponseBase = HttpResponseRedirect(
             signed_url(
                 storage,
                 key,
@@ -51,7 +51,7 @@ def _serve(key: str, content_type: str, disposition: str) -> HttpResponse:
     return response
 
 
-def original_response(attachment: Attachment) -> HttpResponse:
+def original_response(attachment: Attachment) -> HttpResponseBase:
     if attachment.shows_inline:
         return _serve(
             attachment.storage_key,
@@ -65,7 +65,7 @@ def original_response(attachment: Attachment) -> HttpResponse:
     )
 
 
-def thumbnail_response(attachment: Attachment) -> HttpResponse:
+def thumbnail_response(attachment: Attachment) -> HttpResponseBase:
     if attachment.thumbnail_status != Attachment.ThumbnailStatus.READY:
         raise Http404("This attachment has no thumbnail.")
     stem = os.path.splitext(attachment.file_name)[0] or "thumbnail"

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -155,7 +156,7 @@ def attachments_store(
                     data=_event_data(attachment),
                 )
                 if attachment.thumbnail_status == Status.PENDING:
-                    transaction.on_commit(lambda pk=attachment.pk: thumbnail_queue(pk))
+                    transaction.on_commit(partial(thumbnail_queue, attachment.pk))
     except BaseException:
         _delete_files(stored)
         raise

@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import io
 import tempfile
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,6 +48,11 @@ class FileTooLarge(Exception):
 class StreamedUpload(UploadedFile):
     """An uploaded file in a temporary file, with its size and SHA-256 computed while it
     streamed in. The temporary file's name is random: the user's name is never a path."""
+
+    # Never None here, unlike an UploadedFile in general: set in __init__ and by the handler.
+    file: IO[bytes]
+    name: str
+    size: int
 
     def __init__(
         self,

@@ -9,11 +9,11 @@ redirected back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST, require_safe
 from attachments import selectors, services
 from attachments.responses import original_response, thumbnail_response
 from attachments.storage import StorageUnavailable
-from attachments.uploads import install_upload_handler, parse_step, refusal_of
+from attachments.uploads import StreamedUpload, install_upload_handler, parse_step, refusal_of
 from executions.models import ExecutionRecord
 from executions.selectors import record_events
 from executions.timeline import describe
 from opscore.exceptions import Conflict
+from opscore.http import HtmxHttpRequest
 from sharing.policy import can_edit, get_editable_record
 
 MAX_POLLS = 60  # a pending thumbnail is polled for about two minutes, then left to a reload
@@ -49,7 +50,7 @@ def _changed(request: HttpRequest, record: ExecutionRecord, step: int | None) ->
 
 
 def _refused(
-    request: HttpRequest, record: ExecutionRecord, message: str, status: int
+    request: HtmxHttpRequest, record: ExecutionRecord, message: str, status: int
 ) -> HttpResponse:
     if request.htmx:
         return JsonResponse({"detail": message}, status=status)
@@ -59,7 +60,7 @@ def _refused(
 
 @csrf_exempt
 @require_POST
-def attachment_upload(request: HttpRequest, pk: Any) -> HttpResponse:
+def attachment_upload(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     record = get_editable_record(request.user, pk)
     try:
         services.check_evidence_editable(record=record, user=request.user)
@@ -70,8 +71,9 @@ def attachment_upload(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @csrf_protect
-def _upload(request: HttpRequest, record: ExecutionRecord) -> HttpResponse:
-    uploads = request.FILES.getlist("file")
+def _upload(request: HtmxHttpRequest, record: ExecutionRecord) -> HttpResponse:
+    # install_upload_handler made every file of this request a StreamedUpload.
+    uploads = cast("list[StreamedUpload]", request.FILES.getlist("file"))
     too_large = refusal_of(request)
     if too_large:
         return _refused(request, record, str(too_large), 413)
@@ -94,7 +96,7 @@ def _upload(request: HttpRequest, record: ExecutionRecord) -> HttpResponse:
 
 
 @require_POST
-def attachment_delete(request: HttpRequest, pk: Any) -> HttpResponse:
+def attachment_delete(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     attachment = selectors.attachment_editable(request.user, pk)
     record = attachment.record
     try:
@@ -108,12 +110,12 @@ def attachment_delete(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_safe
-def attachment_download(request: HttpRequest, pk: Any) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: Any) -> HttpResponseBase:
     return original_response(selectors.attachment_visible(request.user, pk))
 
 
 @require_safe
-def attachment_thumbnail(request: HttpRequest, pk: Any) -> HttpResponse:
+def attachment_thumbnail(request: HttpRequest, pk: Any) -> HttpResponseBase:
     return thumbnail_response(selectors.attachment_visible(request.user, pk))
 
 
