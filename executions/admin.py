@@ -39,15 +39,21 @@ class ReadOnlyMixin:
 
 class StepInline(ReadOnlyMixin, admin.TabularInline):
     model = ExecutionStep
-    fields = ["number", "description", "notes", "executed_at", "executed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("number", "description", "notes", "executed_at", "executed_by")
     extra = 0
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):
     model = ExecutionEvent
-    fields = ["seq", "created_at", "actor_name", "action", "summary", "data", "hash"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "seq",
+        "created_at",
+        "actor_name",
+        "action",
+        "summary",
+        "data",
+        "hash",
+    )
     extra = 0
     ordering = ["-seq"]
 

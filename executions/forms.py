@@ -41,16 +41,16 @@ class DraftInput:
 def parse_draft(data: QueryDict) -> DraftInput:
     raw_version = data.get("version", "")
     version = int(raw_version) if raw_version.isdigit() else None
+    # get() reads a key's last value as items() does, typed str: the stubs' items() also
+    # allows for a key with no values, which a parsed request never has.
     variables = {
-        key[len(FIELD_PREFIX) :]: value
-        for key, value in data.items()
-        if key.startswith(FIELD_PREFIX)
+        key[len(FIELD_PREFIX) :]: data.get(key, "") for key in data if key.startswith(FIELD_PREFIX)
     }
     step_notes = {}
-    for key, value in data.items():
+    for key in data:
         match = STEP_NOTES.match(key)
         if match:
-            step_notes[int(match.group(1))] = value.replace("\r\n", "\n")
+            step_notes[int(match.group(1))] = data.get(key, "").replace("\r\n", "\n")
     notes = data.get("notes")
     return DraftInput(
         version=version,

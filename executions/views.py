@@ -8,11 +8,11 @@ the record. Without JavaScript every action posts the page's form and redirects 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,13 +34,14 @@ from executions.search import execution_search
 from executions.search_page import PAGE_SIZE, search_page_context
 from executions.timeline import describe
 from opscore.exceptions import Conflict
+from opscore.http import HtmxHttpRequest
 from procedures.diff import VersionDiff, version_diff
 from procedures.forms import FIELD_PREFIX, VariablesForm
 from procedures.models import ProcedureVersion
 from procedures.rendering import render_inline, render_markdown
 from procedures.views import page_context as procedure_page_context
 from sharing.policy import can_edit
-from sharing.selectors import is_shared_with, sharing_of
+from sharing.selectors import Sharing, is_shared_with, sharing_of
 
 RECORD_FORM = "record-form"
 
@@ -79,15 +80,18 @@ def _record_context(
     # One reverse() for all steps: a URL tag per step is most of a 100-step page's render time.
     done_url = reverse("executions:step-done", args=[record.pk, 999999])
     evidence = by_step(record_attachments(record))  # one query for every file of the record
+    # The template reads these page-only values from each step, set on the instances as Django
+    # code commonly does; the stubs know only the model's fields, hence the ignores.
     for step in steps:
-        step.attachments = evidence.get(step.number, [])
-        step.done_url = done_url.replace("/999999/", f"/{step.number}/")
-        step.description_html = mark_safe(render_inline(document, step.description, values))
-        step.draft_notes = step_notes.get(step.number, step.notes)
-        step.is_current = not record.is_finished and step.number == progress.current
+        step.attachments = evidence.get(step.number, [])  # type: ignore[attr-defined]
+        step.done_url = done_url.replace("/999999/", f"/{step.number}/")  # type: ignore[attr-defined]
+        step.description_html = mark_safe(render_inline(document, step.description, values))  # type: ignore[attr-defined]
+        step.draft_notes = step_notes.get(step.number, step.notes)  # type: ignore[attr-defined]
+        step.is_current = not record.is_finished and step.number == progress.current  # type: ignore[attr-defined]
     marks = selectors.step_marks(record, steps, progress)
     # Only full pages show who it is shared with; the htmx fragments never pay the query.
-    sharing = SimpleLazyObject(lambda: sharing_of(record))
+    # The lazy object stands in for the Sharing it evaluates to (the stubs cannot say so).
+    sharing = cast(Sharing, SimpleLazyObject(lambda: sharing_of(record)))
     return {
         "record": record,
         "document": document,
@@ -174,7 +178,7 @@ def _editable(request: HttpRequest, pk: Any) -> ExecutionRecord:
 
 
 def _refused(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     record: ExecutionRecord,
     draft: DraftInput,
     exc: ValidationError | Conflict,
@@ -213,7 +217,7 @@ def _save_draft(
 
 
 @require_POST
-def execution_save(request: HttpRequest, pk: Any) -> HttpResponse:
+def execution_save(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     record = _editable(request, pk)
     draft = parse_draft(request.POST)
     try:
@@ -228,7 +232,7 @@ def execution_save(request: HttpRequest, pk: Any) -> HttpResponse:
     return redirect(saved)
 
 
-def _lifecycle(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+def _lifecycle(request: HtmxHttpRequest, pk: Any, action: str) -> HttpResponse:
     """Complete, fail or reopen; complete and fail first save what the form holds."""
     record = _editable(request, pk)
     draft = parse_draft(request.POST)
@@ -253,22 +257,22 @@ def _lifecycle(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
 
 
 @require_POST
-def execution_complete(request: HttpRequest, pk: Any) -> HttpResponse:
+def execution_complete(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     return _lifecycle(request, pk, "complete")
 
 
 @require_POST
-def execution_fail(request: HttpRequest, pk: Any) -> HttpResponse:
+def execution_fail(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     return _lifecycle(request, pk, "fail")
 
 
 @require_POST
-def execution_reopen(request: HttpRequest, pk: Any) -> HttpResponse:
+def execution_reopen(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     return _lifecycle(request, pk, "reopen")
 
 
 @require_POST
-def execution_step_done(request: HttpRequest, pk: Any, number: int) -> HttpResponse:
+def execution_step_done(request: HtmxHttpRequest, pk: Any, number: int) -> HttpResponse:
     record = _editable(request, pk)
     done = request.POST.get("done") == "1"
     draft = parse_draft(request.POST)
@@ -289,7 +293,7 @@ def execution_step_done(request: HttpRequest, pk: Any, number: int) -> HttpRespo
 
 
 @require_POST
-def execution_step_add(request: HttpRequest, pk: Any) -> HttpResponse:
+def execution_step_add(request: HtmxHttpRequest, pk: Any) -> HttpResponse:
     record = _editable(request, pk)
     try:
         step = services.execution_step_add(
@@ -322,9 +326,9 @@ def export_response(record: ExecutionRecord, user: Any) -> StreamingHttpResponse
     response = StreamingHttpResponse(
         execution_export(record=record, user=user), content_type="application/zip"
     )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export_filename(record)
-    )
+    disposition = content_disposition_header(as_attachment=True, filename=export_filename(record))
+    assert disposition is not None  # None only when neither as_attachment nor a filename is given
+    response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -344,13 +348,16 @@ def execution_delete(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_safe
-def execution_list(request: HttpRequest) -> HttpResponse:
+def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     """The search page (SPEC section 7): the full page, or for htmx the part it swaps."""
     filterset = ExecutionFilter(request.GET, queryset=ExecutionRecord.objects.none())
-    page = None
+    page: Page[ExecutionRecord] | None = None
     if filterset.is_valid():
         results = execution_search(user=request.user, filterset=filterset)
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        # Paginator needs only count() and slices, which SearchResults has; the stubs' protocol
+        # also asks for indexing by number and iteration, which pagination never uses.
+        paginator: Paginator[ExecutionRecord] = Paginator(results, PAGE_SIZE)  # type: ignore[arg-type]
+        page = paginator.get_page(request.GET.get("page"))
     context = search_page_context(request, filterset, page)
     template = "executions/list.html"
     if request.htmx and request.htmx.target in ("results", "search-page"):

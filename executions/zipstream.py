@@ -33,6 +33,10 @@ class _Pipe:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        # ZipFile never closes a file it was given; typeshed asks for close() all the same.
+        pass
+
     def drain(self) -> bytes:
         data = b"".join(self.parts)
         self.parts.clear()
