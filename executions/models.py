@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -153,10 +154,10 @@ class ImmutableEventError(Exception):
 
 
 class ExecutionEventQuerySet(models.QuerySet["ExecutionEvent"]):
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, **kwargs: Any) -> NoReturn:
         raise ImmutableEventError("Audit events cannot be changed.")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self) -> NoReturn:
         raise ImmutableEventError("Audit events cannot be deleted.")
 
 
@@ -205,12 +206,12 @@ class ExecutionEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_action_display()}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableEventError("Audit events cannot be changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableEventError("Audit events cannot be deleted.")
 
 

@@ -50,7 +50,7 @@ Member = tuple[str, Callable[[], IO[bytes]], bool]
 
 
 def _now() -> tuple[int, int, int, int, int, int]:
-    return time.localtime()[:6]  # type: ignore[return-value]
+    return time.localtime()[:6]
 
 
 def zip_stream(members: Iterable[Member], *, on_member: Callable[[str, bytes], None] | None = None

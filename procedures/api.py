@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -99,7 +100,7 @@ def _author(request: Request) -> User | None:
 class ProcedureListCreate(generics.ListAPIView):
     serializer_class = ProcedureSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Procedure]:
         return selectors.procedure_list().order_by("title", "id")
 
     @extend_schema(request=ProcedureCreateSerializer, responses={201: ProcedureSerializer})
@@ -116,7 +117,7 @@ class ProcedureListCreate(generics.ListAPIView):
 class ProcedureDetail(generics.RetrieveAPIView):
     serializer_class = ProcedureSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Procedure]:
         return selectors.procedure_list()
 
 

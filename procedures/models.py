@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -70,7 +71,7 @@ class ProcedureVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.procedure.title} v{self.number}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableVersionError("A saved procedure version cannot be changed.")
         super().save(*args, **kwargs)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from unittest import mock
 
+from django.db.models import Field
 from django.utils import timezone
 
 
@@ -23,7 +24,7 @@ class DemoClock:
         self.now += timedelta(**delta)
 
 
-def _fields_defaulting_to_now() -> list:  # type: ignore[type-arg]
+def _fields_defaulting_to_now() -> list[Field]:
     from django.apps import apps
 
     return [
