@@ -8,7 +8,7 @@ PORT ?= 8000
 # The embedded default for a developer's machine; production sets DEBUG=0 and SECRET_KEY.
 DEV_ENV := DEBUG=1
 
-.PHONY: help install run demo migrate test test-fast lint format check lock bench clean
+.PHONY: help install run demo migrate test test-fast lint typecheck format check lock bench clean
 
 help:
 	@echo "make run    set up and serve http://$(HOST):$(PORT) with demo data"
@@ -44,6 +44,9 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy opscore procedures executions sharing attachments
 
 format: install
 	$(VENV)/bin/ruff format .
