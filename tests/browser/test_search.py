@@ -67,3 +67,26 @@ def test_the_topbar_search_opens_the_executions_page(page, live_server, alice, b
     page.get_by_label("Search executions").press("Enter")
     expect(page).to_have_url(re.compile(r"/executions/\?q=timeout$"))
     expect(page.locator("#results tbody tr a.row-link")).to_have_count(1)
+
+
+def test_swapped_controls_work_the_moment_they_appear(page, live_server, alice, bob, sre, procedure):
+    # htmx wires up swapped-in content when it "settles"; with a settle delay a control could be
+    # on screen yet dead for a moment (a quick click or a test runner would be lost). Settling is
+    # synchronous here: when the new results reach the DOM, no element is left waiting for it.
+    build_world(alice, bob, sre, procedure)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/executions/")
+    page.evaluate(
+        """() => {
+            window.pendingAfterSwap = [];
+            new MutationObserver(() => {
+                window.pendingAfterSwap.push(document.querySelectorAll('.htmx-added').length);
+            }).observe(document.body, {childList: true, subtree: true});
+        }"""
+    )
+    page.get_by_role("link", name="Mine").click()
+    expect(page).to_have_url(re.compile(r"scope=mine"))
+    page.get_by_label("Sort").select_option("started_at")
+    expect(page).to_have_url(re.compile(r"ordering=started_at"))
+    pending = page.evaluate("window.pendingAfterSwap")
+    assert pending and set(pending) == {0}, pending
