@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -24,8 +24,9 @@ from executions import retention, services
 from executions.filters import ExecutionFilter
 from executions.models import ExecutionRecord
 from executions.rerun import execution_rerun
-from executions.search import COUNT_CAP, execution_search
+from executions.search import COUNT_CAP, SearchResults, execution_search
 from executions.serializers import (
+    LIST_VALUES,
     EventSerializer,
     ExecutionStepSerializer,
     FailSerializer,
@@ -37,6 +38,7 @@ from executions.serializers import (
     StepCreateSerializer,
     StepUpdateSerializer,
     UpdateSerializer,
+    list_rows,
 )
 from executions.views import export_response
 from procedures.models import ProcedureVersion
@@ -69,10 +71,12 @@ class SearchPagination(PageNumberPagination):
     """``{count, count_capped, next, previous, results}``: count stops at COUNT_CAP."""
 
     def get_paginated_response(self, data: Any) -> Response:
+        paginator = self.page.paginator if self.page is not None else None
+        results = paginator.object_list if paginator is not None else None
         return Response(
             {
-                "count": self.page.paginator.count,
-                "count_capped": self.page.paginator.object_list.capped,
+                "count": paginator.count if paginator is not None else 0,
+                "count_capped": isinstance(results, SearchResults) and results.capped,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "results": data,
@@ -105,9 +109,12 @@ class ExecutionListCreate(generics.ListAPIView):
         filterset = ExecutionFilter(request.query_params, queryset=self.get_queryset())
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
-        results = execution_search(user=request.user, filterset=filterset, rows=_records())
-        page = self.paginate_queryset(results)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        rows = ExecutionRecord.objects.values(*LIST_VALUES)
+        results = execution_search(user=request.user, filterset=filterset, rows=rows)
+        # Pagination needs only count() and slices, which SearchResults has (see the page view).
+        page = self.paginate_queryset(results)  # type: ignore[arg-type]
+        rows_read = cast("list[dict[str, Any]]", page or [])  # .values() rows, not models
+        return self.get_paginated_response(list_rows(rows_read, request))
 
     @extend_schema(request=StartSerializer, responses={201: RecordDetailSerializer})
     def post(self, request: Request) -> Response:

@@ -124,7 +124,7 @@ def start_of_day(day: date) -> datetime:
 
 class SearchForm(forms.Form):
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         after, before = data.get("started_after"), data.get("started_before")
         if after and before and _lower_bound(after) >= _upper_bound(before):
             self.add_error("started_before", "started_before: the range ends before it starts.")

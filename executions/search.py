@@ -159,7 +159,8 @@ class SearchResults:
         Only the ORM's own SQL and constant names are put together here; values stay
         parameters.
         """
-        pieces, params = [], []
+        pieces: list[str] = []
+        params: list[Any] = []
         for number, part in enumerate(parts):
             try:
                 sql, part_params = part.query.sql_with_params()

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from executions.filters import ORDERINGS, SCOPES, ExecutionFilter
 from executions.models import ExecutionRecord
+from executions.search import SearchResults
 from procedures.models import Procedure
 from sharing.policy import can_edit
 
@@ -72,7 +73,9 @@ def _errors(filterset: ExecutionFilter) -> list[str]:
 def _count_text(page: Page) -> str:
     """ "1,234", or "10,000+" when the count stopped at its cap."""
     paginator = page.paginator
-    return intcomma(paginator.count) + ("+" if paginator.object_list.capped else "")
+    results = paginator.object_list
+    capped = isinstance(results, SearchResults) and results.capped
+    return intcomma(paginator.count) + ("+" if capped else "")
 
 
 def search_page_context(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from attachments.serializers import AttachmentSerializer, serialized_by_step
 from executions.models import ExecutionEvent, ExecutionRecord, ExecutionStep
+from sharing.models import Share
 
 
 class RunProcedureSerializer(serializers.Serializer):
@@ -32,7 +37,9 @@ class SharedWithSerializer(serializers.Serializer):
 
 
 class ExecutionStepSerializer(serializers.ModelSerializer):
-    executed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    executed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     attachments = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,14 +71,72 @@ class RecordListSerializer(serializers.ModelSerializer):
     def get_shared_with(self, record: ExecutionRecord) -> dict[str, list[str]]:
         shares = list(record.shares.all())  # prefetched by the views
         return {
-            "users": sorted(s.user.username for s in shares if s.user_id),
-            "groups": sorted(s.group.name for s in shares if s.group_id),
+            "users": sorted(s.user.username for s in shares if s.user is not None),
+            "groups": sorted(s.group.name for s in shares if s.group is not None),
         }
 
     def get_url(self, record: ExecutionRecord) -> str:
         request = self.context.get("request")
         path = record.get_absolute_url()
         return request.build_absolute_uri(path) if request else path
+
+
+# The columns of a list row, read with the search's page query (``list_rows`` below).
+LIST_VALUES = (
+    "id", "title", "status", "procedure_id", "procedure__title", "procedure_version_id",
+    "procedure_version__number", "executor_id", "executor__username", "started_at",
+    "completed_at", "variables", "notes", "access_scope", "version",
+)  # fmt: skip
+_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def list_rows(rows: Iterable[dict[str, Any]], request: Any = None) -> list[dict[str, Any]]:
+    """``RecordListSerializer``'s output for rows read with ``.values(*LIST_VALUES)``.
+
+    The search page of the API builds its 25 rows here rather than through model instances
+    and nested serializers, which cost several times the page's SQL; the serializer remains
+    the documented schema, and a test holds the two to the same output. One query reads the
+    page's shares.
+    """
+    rows = list(rows)
+    shared: dict[Any, dict[str, list[str]]] = defaultdict(lambda: {"users": [], "groups": []})
+    if rows:
+        shares = Share.objects.filter(record_id__in=[row["id"] for row in rows]).values_list(
+            "record_id", "user__username", "group__name"
+        )
+        for record_id, username, group in shares:
+            if username is not None:
+                shared[record_id]["users"].append(username)
+            if group is not None:
+                shared[record_id]["groups"].append(group)
+    path = reverse("executions:detail", args=[_PLACEHOLDER])
+    url = request.build_absolute_uri(path) if request is not None else path
+    moment = serializers.DateTimeField().to_representation
+    return [
+        {
+            "id": str(row["id"]),
+            "title": row["title"],
+            "status": row["status"],
+            "procedure": {"id": row["procedure_id"], "title": row["procedure__title"]},
+            "procedure_version": {
+                "id": row["procedure_version_id"],
+                "number": row["procedure_version__number"],
+            },
+            "executor": {"id": row["executor_id"], "username": row["executor__username"]},
+            "started_at": moment(row["started_at"]),
+            "completed_at": moment(row["completed_at"]),
+            "variables": row["variables"],
+            "notes": row["notes"],
+            "access_scope": row["access_scope"],
+            "shared_with": {
+                "users": sorted(shared[row["id"]]["users"]),
+                "groups": sorted(shared[row["id"]]["groups"]),
+            },
+            "version": row["version"],
+            "url": url.replace(str(_PLACEHOLDER), str(row["id"])),
+        }
+        for row in rows
+    ]
 
 
 class RecordDetailSerializer(RecordListSerializer):
@@ -81,7 +146,7 @@ class RecordDetailSerializer(RecordListSerializer):
         fields = [*RecordListSerializer.Meta.fields, "steps"]
 
     @extend_schema_field(ExecutionStepSerializer(many=True))
-    def get_steps(self, record: ExecutionRecord) -> list[dict[str, Any]]:
+    def get_steps(self, record: ExecutionRecord) -> Any:
         steps = record.steps.select_related("executed_by").order_by("number")
         context = {**self.context, "attachments_by_step": serialized_by_step(record, self.context)}
         return ExecutionStepSerializer(steps, many=True, context=context).data

@@ -69,7 +69,9 @@ def test_the_topbar_search_opens_the_executions_page(page, live_server, alice, b
     expect(page.locator("#results tbody tr a.row-link")).to_have_count(1)
 
 
-def test_swapped_controls_work_the_moment_they_appear(page, live_server, alice, bob, sre, procedure):
+def test_swapped_controls_work_the_moment_they_appear(
+    page, live_server, alice, bob, sre, procedure
+):
     # htmx wires up swapped-in content when it "settles"; with a settle delay a control could be
     # on screen yet dead for a moment (a quick click or a test runner would be lost). Settling is
     # synchronous here: when the new results reach the DOM, no element is left waiting for it.

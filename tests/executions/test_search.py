@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from executions import search
 from executions.models import ExecutionRecord
+from executions.serializers import RecordListSerializer
 from sharing.models import Share
 from sharing.policy import VisibleParts, visible_to
 from tests.executions.search_world import api_search, build_world, found, ids, place
@@ -288,6 +291,28 @@ def test_count_is_exact_up_to_the_cap_then_capped(world, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", 1)
     body = api_search(world.alice, "?scope=mine").json()
     assert (body["count"], body["count_capped"]) == (1, True)
+
+
+def test_list_rows_are_what_the_documented_serializer_says(world, sre, settings):
+    # The API's page is built from the page query's columns (executions.serializers.list_rows);
+    # RecordListSerializer is the schema. Same output, field for field, in any time zone.
+    settings.TIME_ZONE = "Europe/Paris"
+    Share.objects.create(record=world.bob_tls, group=sre)
+    Share.objects.create(record=world.bob_tls, user=world.dora)
+    response = api_search(world.alice)
+    assert response.status_code == 200
+    request = response.wsgi_request
+    records = ExecutionRecord.objects.filter(pk__in=[r["id"] for r in response.json()["results"]])
+    by_id = {str(r.pk): r for r in records}
+    documented = [
+        RecordListSerializer(by_id[row["id"]], context={"request": request}).data
+        for row in response.json()["results"]
+    ]
+    assert response.json()["results"] == json.loads(json.dumps(documented))
+    shared = next(row for row in response.json()["results"] if row["id"] == str(world.bob_tls.pk))
+    assert shared["shared_with"] == {"users": ["alice", "dora"], "groups": ["sre"]}
+    assert shared["url"] == f"http://testserver/executions/{world.bob_tls.pk}/"
+    assert shared["started_at"] == "2025-03-13T11:00:00+01:00"  # placed at 10:00 UTC
 
 
 # ---- bad parameters: a 400 naming the parameter, never a 500, never everything ----------------
