@@ -95,15 +95,22 @@ class SearchResults:
 
     @cached_property
     def _count_to_cap(self) -> int:
-        union = self._union([p.values_list("id") for p in self.parts], "id")
-        if union is None:
-            return 0
-        sql, params = union
+        count = self._count_sql()
+        return self._fetch(*count)[0][0] if count is not None else 0
+
+    def _count_sql(self) -> tuple[str, list[Any]] | None:
+        if not self._parts_sql:
+            return None
+        union = " UNION ALL ".join(
+            f"SELECT 1 FROM ({sql}) AS p{number}"  # noqa: S608 - see _parts_sql
+            for number, (sql, _) in enumerate(self._parts_sql)
+        )
+        params = [param for _, part_params in self._parts_sql for param in part_params]
         # LIMIT on the UNION ALL stops reading as soon as COUNT_CAP + 1 rows have come.
-        return self._fetch(
-            f"SELECT COUNT(*) FROM ({sql} LIMIT %s) AS matches",  # noqa: S608 - see _union
+        return (
+            f"SELECT COUNT(*) FROM ({union} LIMIT %s) AS matches",  # noqa: S608
             [*params, COUNT_CAP + 1],
-        )[0][0]
+        )
 
     def __getitem__(self, index: slice) -> list[ExecutionRecord]:
         if not isinstance(index, slice) or index.step is not None:
@@ -115,33 +122,53 @@ class SearchResults:
         if page is None:
             return []
         # One query: the page's ids (merged from the parts) and their rows, in order.
-        ids = RawSQL(*page)  # noqa: S611 - the ORM's SQL and constant names, see _union
+        ids = RawSQL(*page)  # noqa: S611 - the ORM's SQL and constant names, see _parts_sql
         return list(self.rows.filter(pk__in=ids).order_by(*self._order_by()))
 
     def _order_by(self) -> list[OrderBy]:
         return [OrderBy(F(c), descending=self.descending, **self._nulls(c)) for c in self.columns]
 
-    def _page_ids_sql(self, offset: int, limit: int) -> tuple[str, list[Any]] | None:
+    @cached_property
+    def _parts_sql(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """Each part that can match, as SQL selecting the id and the sort columns, compiled
+        once for the count and the page (PostgreSQL and SQLite flatten these subqueries, so
+        each part still reads its own index in order and stops at its LIMIT).
+
+        Only the ORM's own SQL and constant names are put around it; values stay parameters.
+        """
         picked = ["id", *(c for c in self.columns if c != "id")]
-        order = self._order_by()
-        limited = [p.order_by(*order).values_list(*picked)[: offset + limit] for p in self.parts]
-        union = self._union(limited, "*")
-        if union is None:
+        compiled = []
+        for part in self.parts:
+            try:
+                compiled.append(part.values_list(*picked).query.sql_with_params())
+            except EmptyResultSet:
+                continue
+        return compiled
+
+    def _page_ids_sql(self, offset: int, limit: int) -> tuple[str, list[Any]] | None:
+        if not self._parts_sql:
             return None
-        sql, params = union
+        pieces, params = [], []
+        for number, (sql, part_params) in enumerate(self._parts_sql):
+            alias = f"p{number}"
+            pieces.append(
+                f"SELECT * FROM (SELECT * FROM ({sql}) AS {alias} "  # noqa: S608
+                f"ORDER BY {self._order_sql(alias)} LIMIT %s) AS l{number}"
+            )
+            params.extend([*part_params, offset + limit])
         return (
-            f"SELECT u.id FROM ({sql}) AS u ORDER BY {self._outer_order()} "  # noqa: S608
-            "LIMIT %s OFFSET %s",
+            f"SELECT u.id FROM ({' UNION ALL '.join(pieces)}) AS u "  # noqa: S608
+            f"ORDER BY {self._order_sql('u')} LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
 
-    def _outer_order(self) -> str:
-        """The same order over the merged parts (columns named by SORT_COLUMNS)."""
+    def _order_sql(self, alias: str) -> str:
+        """The ordering over a subquery's columns (named as in SORT_COLUMNS)."""
         direction = "DESC" if self.descending else "ASC"
         terms = []
         for column in self.columns:
             nulls = self._nulls(column)
-            terms.append(f"u.{column} {direction}")
+            terms.append(f"{alias}.{column} {direction}")
             if nulls:
                 terms[-1] += " NULLS FIRST" if "nulls_first" in nulls else " NULLS LAST"
         return ", ".join(terms)
@@ -152,25 +179,6 @@ class SearchResults:
         if column != "completed_at":
             return {}
         return {"nulls_first": True} if self.descending else {"nulls_last": True}
-
-    def _union(self, parts: Sequence[QuerySet], column: str) -> tuple[str, list[Any]] | None:
-        """``SELECT <column> FROM (<part>) AS pN UNION ALL ...``; None when nothing can match.
-
-        Only the ORM's own SQL and constant names are put together here; values stay
-        parameters.
-        """
-        pieces: list[str] = []
-        params: list[Any] = []
-        for number, part in enumerate(parts):
-            try:
-                sql, part_params = part.query.sql_with_params()
-            except EmptyResultSet:
-                continue
-            pieces.append(f"SELECT {column} FROM ({sql}) AS p{number}")  # noqa: S608
-            params.extend(part_params)
-        if not pieces:
-            return None
-        return " UNION ALL ".join(pieces), params
 
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with connections[self.db].cursor() as cursor:

@@ -8,12 +8,17 @@ Inactive and anonymous users see nothing, whatever is shared with them.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from dataclasses import dataclass
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, ManyToManyField, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from executions.models import ExecutionRecord
@@ -21,6 +26,7 @@ from executions.search_sql import SharedWithAny
 from sharing.models import Share
 
 VIEW_ALL_PERMISSION = "executions.view_all_executionrecord"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 NOTHING = Q(pk__in=[])
 
 
@@ -115,6 +121,98 @@ def get_editable_record(
     return record
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the search must know of a user before it reads a record (``standing``)."""
+
+    administrator: bool
+    groups: tuple[int, ...] = ()
+    many_shares: bool = False  # more than FEW_SHARES shares reach them (counted on PostgreSQL)
+
+
+def standing(user: Any) -> Standing:
+    """``is_administrator(user)``, the user's groups and whether many shares reach them.
+
+    One query on PostgreSQL (none for a superuser) where the permission check, the groups and
+    the count of shares took four. The administrator test is ModelBackend's own (the view-all
+    permission held directly or through a group); with other authentication backends, or on
+    SQLite, it asks them through ``is_administrator``.
+    """
+    if not is_active_user(user):
+        return Standing(administrator=False)
+    if user.is_superuser:
+        return Standing(administrator=True)
+    connection = connections[ExecutionRecord.objects.db]
+    if settings.AUTHENTICATION_BACKENDS != [MODEL_BACKEND] or connection.vendor != "postgresql":
+        memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
+        groups = tuple(memberships.values_list("group_id", flat=True))
+        return Standing(administrator=is_administrator(user), groups=groups)
+    app_label, codename = VIEW_ALL_PERMISSION.split(".")
+    params = {"user": user.pk, "app_label": app_label, "codename": codename,
+              "cap": FEW_SHARES + 1}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_standing_sql(), params)
+        administrator, groups, direct_shares, group_shares = cursor.fetchone()
+    return Standing(
+        administrator=administrator,
+        groups=tuple(groups),
+        many_shares=direct_shares + group_shares > FEW_SHARES,
+    )
+
+
+@functools.cache
+def _standing_sql() -> str:
+    """``standing``'s statement. Written out because building it with the ORM (five subqueries)
+    cost several times what PostgreSQL takes to run it, on every search. Names come from the
+    models' metadata, values are parameters; the agreement with ``is_administrator`` and the
+    groups is held by tests/sharing/test_policy.py."""
+    user_model = get_user_model()
+    name = connections[ExecutionRecord.objects.db].ops.quote_name
+    memberships = cast(ManyToManyField, user_model._meta.get_field("groups"))
+    direct_perms = cast(ManyToManyField, user_model._meta.get_field("user_permissions"))
+    group_perms = cast(ManyToManyField, Group._meta.get_field("permissions"))
+    t = {
+        "member": name(memberships.m2m_db_table()),
+        "member_user": name(memberships.m2m_column_name()),
+        "member_group": name(memberships.m2m_reverse_name()),
+        "direct": name(direct_perms.m2m_db_table()),
+        "direct_user": name(direct_perms.m2m_column_name()),
+        "direct_perm": name(direct_perms.m2m_reverse_name()),
+        "grant": name(group_perms.m2m_db_table()),
+        "grant_group": name(group_perms.m2m_column_name()),
+        "grant_perm": name(group_perms.m2m_reverse_name()),
+        "permission": name(Permission._meta.db_table),
+        "content_type": name(ContentType._meta.db_table),
+        "share": name(Share._meta.db_table),
+        "share_user": name(Share._meta.get_field("user").column),
+        "share_group": name(Share._meta.get_field("group").column),
+    }
+    t["view_all"] = _VIEW_ALL.format(**t)
+    return _STANDING_SQL.format(**t)
+
+
+# {names} are quoted names from the models' metadata; values are %(parameters)s. Direct shares
+# and group shares are counted apart: each count reads its own index.
+_VIEW_ALL = (
+    "SELECT p.id FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id "
+    "WHERE p.codename = %(codename)s AND ct.app_label = %(app_label)s"
+)
+_STANDING_SQL = """
+SELECT
+    EXISTS (SELECT 1 FROM {direct} d
+            WHERE d.{direct_user} = %(user)s AND d.{direct_perm} IN ({view_all}))
+    OR EXISTS (SELECT 1 FROM {member} m JOIN {grant} g ON g.{grant_group} = m.{member_group}
+               WHERE m.{member_user} = %(user)s AND g.{grant_perm} IN ({view_all})),
+    ARRAY(SELECT m.{member_group} FROM {member} m
+          WHERE m.{member_user} = %(user)s ORDER BY 1),
+    (SELECT COUNT(*) FROM (SELECT 1 FROM {share} s
+                           WHERE s.{share_user} = %(user)s LIMIT %(cap)s) AS direct_shares),
+    (SELECT COUNT(*) FROM (SELECT 1 FROM {share} s
+                           JOIN {member} m ON m.{member_group} = s.{share_group}
+                           WHERE m.{member_user} = %(user)s LIMIT %(cap)s) AS group_shares)
+"""
+
+
 class VisibleParts:
     """``visible_to(user)`` as disjoint parts whose union it is, for queries that order and
     limit each part on its own index (the Executions search, executions.search).
@@ -126,8 +224,9 @@ class VisibleParts:
 
     def __init__(self, user: Any) -> None:
         self.user = user
-        self.active = bool(getattr(user, "is_authenticated", False) and user.is_active)
-        self.administrator = is_administrator(user)
+        self.active = is_active_user(user)
+        self.standing = standing(user)
+        self.administrator = self.standing.administrator
         self._live = ExecutionRecord.objects.filter(deleted_at__isnull=True)
 
     def own(self) -> QuerySet[ExecutionRecord]:
@@ -138,7 +237,7 @@ class VisibleParts:
     def shared(self) -> QuerySet[ExecutionRecord]:
         """Others' records shared with the user ("Shared with me").
 
-        Two shapes of the same set, chosen by how many shares reach the user (one query that
+        Two shapes of the same set, chosen by how many shares reach the user (``standing``
         stops counting at FEW_SHARES + 1). A few: through the shares table, whose statistics
         tell PostgreSQL exactly how few, so it fetches them and sorts them. Many (a big
         group): on PostgreSQL, as a condition on the record row, its ``readers`` column kept
@@ -149,11 +248,10 @@ class VisibleParts:
         """
         if not self.active:
             return self._live.none()
-        groups = list(self.user.groups.values_list("pk", flat=True))
+        groups = self.standing.groups
         shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
         shared = self._live.filter(pk__in=shares.values("record_id"))
-        postgres = connections[self._live.db].vendor == "postgresql"
-        if postgres and shares.values("pk")[: FEW_SHARES + 1].count() > FEW_SHARES:
+        if self.standing.many_shares:
             keys = [f"u{self.user.pk}", *(f"g{group}" for group in groups)]
             shared = self._live.filter(SharedWithAny(keys))
         return shared.exclude(executor=self.user)

@@ -134,8 +134,7 @@ def plan(user, query: dict[str, str]) -> str:
     filterset = ExecutionFilter(params, queryset=None)
     assert filterset.is_valid(), filterset.errors
     results = execution_search(user=user, filterset=filterset)
-    parts = [p.values_list("id") for p in results.parts]
-    sql, params = results._union(parts, "id")
+    sql, params = results._count_sql()
     with connection.cursor() as cursor:
         for name in ("started", "executor", "procedure", "status", "completed", "title"):
             cursor.execute(f"DROP INDEX IF EXISTS exec_live_{name}_idx")

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from executions.models import ExecutionRecord, ExecutionStep
+from sharing import policy
 from sharing.models import Share
 from sharing.policy import (
     can_edit,
@@ -16,6 +17,7 @@ from sharing.policy import (
     get_visible_record,
     is_administrator,
     shared_with,
+    standing,
     visible_to,
 )
 from sharing.services import share_make_private, share_set
@@ -171,3 +173,43 @@ def test_shares_point_at_exactly_one_user_or_group(record, bob, sre):
     Share.objects.create(record=record, user=bob)
     with pytest.raises(IntegrityError), transaction.atomic():
         Share.objects.create(record=record, user=bob)
+
+
+def test_standing_says_what_is_administrator_says_in_one_query(
+    shared_record, alice, bob, charlie, admin_user, vera, gina, ivan, auditors, make_user
+):
+    readers = Group.objects.create(name="readers")
+    readers.permissions.add(Permission.objects.get(codename="view_all_executionrecord"))
+    readers.user_set.add(charlie)
+    auditors.permissions.add(
+        Permission.objects.get(codename="view_executionrecord")
+    )  # not view-all
+    staff = make_user("sam", is_staff=True)
+    retired = make_user("rita", is_active=False)
+    readers.user_set.add(retired)
+    for user in (alice, bob, charlie, admin_user, vera, gina, ivan, staff, retired):
+        fresh = type(user).objects.get(pk=user.pk)
+        with CaptureQueriesContext(connection) as queries:
+            facts = standing(fresh)
+        expected = is_administrator(type(user).objects.get(pk=user.pk))
+        assert facts.administrator is expected, user.username
+        if user.is_active and not user.is_superuser:
+            assert set(facts.groups) == set(user.groups.values_list("pk", flat=True))
+            if connection.vendor == "postgresql":
+                assert len(queries) == 1, user.username
+        else:
+            assert len(queries) == 0, user.username
+    assert not standing(AnonymousUser()).administrator
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="shares are counted on PostgreSQL")
+def test_standing_counts_the_shares_that_reach_a_user_up_to_the_threshold(
+    shared_record, bob, gina, make_record, monkeypatch
+):
+    # shared_record reaches bob directly and gina through auditors; one more reaches gina.
+    Share.objects.create(record=make_record(), user=gina)
+    monkeypatch.setattr(policy, "FEW_SHARES", 1)
+    assert not standing(bob).many_shares
+    assert standing(gina).many_shares
+    monkeypatch.setattr(policy, "FEW_SHARES", 0)
+    assert standing(bob).many_shares
