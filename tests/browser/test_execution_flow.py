@@ -74,3 +74,19 @@ def test_mark_as_failed_asks_for_the_reason(page, live_server, alice, record):
     expect(page.locator("#info .badge")).to_have_text("Failed")
     record.refresh_from_db()
     assert "Replica lag too high" in record.notes
+
+
+def test_on_a_phone_the_page_fits_and_the_actions_stay_on_one_row(page, live_server, alice, record):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The procedure's title in the document bar is shown whole, not cut to a letter.
+    title = page.locator(".doc-bar .breadcrumbs a")
+    assert title.evaluate("a => a.scrollWidth <= a.clientWidth"), title.inner_text()
+    actions = page.locator("#actions .btn")
+    expect(actions).to_have_text(["Share", "Mark as Failed", "Save Draft", "Complete"])
+    tops = {round(box["y"]) for box in (a.bounding_box() for a in actions.all()) if box}
+    assert len(tops) == 1, tops
+    for action in actions.all():
+        assert action.evaluate("b => b.scrollWidth <= b.clientWidth"), action.inner_text()
