@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import connection
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +32,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("healthz: database check failed")
         checks["database"] = "error"
     try:
-        # exists() on a name that is never used: a round trip without writing anything.
-        storages["attachments"].exists(f"healthz-{uuid.uuid4().hex}")
+        storage_check(storages["attachments"])
     except Exception:
         logger.exception("healthz: storage check failed")
         checks["storage"] = "error"
@@ -39,8 +42,43 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def storage_check(storage: Storage) -> None:
+    """Raise unless uploads could be stored: the S3 bucket exists and answers, or the local
+    root is a directory this process can write into. Writes nothing (the local root is made,
+    as the first upload would make it)."""
+    if isinstance(storage, S3Storage):
+        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+        return
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location)
+        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+            raise OSError(f"{root} is not a writable directory")
+        return
+    # Any other backend: a round trip on a name that is never used.
+    storage.exists(f"healthz-{uuid.uuid4().hex}")
+
+
 @login_not_required
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Browsers ask for /favicon.ico on every page, the admin's included."""
     return HttpResponseRedirect(static("img/favicon.svg"))
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: JSON under /api/ (an unknown path or a malformed id), the page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: JSON under /api/, the page elsewhere; the details go to the log, never out."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

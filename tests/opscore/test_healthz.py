@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.files.storage import storages
 
 import opscore.views
+from tests.attachments.test_s3 import moto_endpoint, s3  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +21,10 @@ class BrokenConnection:
 
 
 def break_storage(monkeypatch: pytest.MonkeyPatch) -> None:
-    def exists(name: str) -> bool:
+    def unreachable(storage: object) -> None:
         raise OSError("storage unreachable")
 
-    monkeypatch.setattr(storages["attachments"], "exists", exists)
+    monkeypatch.setattr(opscore.views, "storage_check", unreachable)
 
 
 def test_healthz_answers_200_json_when_database_and_storage_answer(client):
@@ -91,3 +94,51 @@ def test_healthz_writes_nothing_to_storage(client, monkeypatch):
 def test_healthz_answers_head_but_refuses_post(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthz_fails_when_the_local_root_is_not_a_directory(client, settings, tmp_path):
+    blocker = tmp_path / "attachments"
+    blocker.write_text("a file where the folder should be")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {**settings.STORAGES["attachments"], "OPTIONS": {"location": str(blocker)}},
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["storage"] == "error"
+
+
+def test_healthz_makes_a_missing_local_root_as_the_first_upload_would(client, settings, tmp_path):
+    root = tmp_path / "fresh" / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {**settings.STORAGES["attachments"], "OPTIONS": {"location": str(root)}},
+    }
+    assert client.get("/healthz").status_code == 200
+    assert root.is_dir() and list(root.iterdir()) == []
+
+
+def test_healthz_fails_when_the_local_root_is_read_only(client, settings, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere; the permission check cannot be shown")
+    root = tmp_path / "attachments"
+    root.mkdir(mode=0o500)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {**settings.STORAGES["attachments"], "OPTIONS": {"location": str(root)}},
+    }
+    assert client.get("/healthz").status_code == 503
+
+
+def test_healthz_on_s3_needs_the_bucket_to_exist(client, s3, settings):  # noqa: F811
+    assert client.get("/healthz").status_code == 200
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            **settings.STORAGES["attachments"],
+            "OPTIONS": {**settings.STORAGES["attachments"]["OPTIONS"], "bucket_name": "absent"},
+        },
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "storage": "error"}
