@@ -19,6 +19,7 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
 
 MiB = 1024 * 1024
+STORED_AS_IS = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 # What a storage raises when it is unreachable or failing; worth a retry, unlike a bad image.
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, BotoCoreError, ClientError)
@@ -46,9 +47,11 @@ class AttachmentS3Storage(S3Storage):
 
     def _get_write_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
         params = super()._get_write_parameters(name, content)
-        params["ContentType"] = getattr(content, "server_content_type", None) or (
-            "application/octet-stream"
-        )
+        # Only inert image types are kept on the object; anything a browser could run (HTML,
+        # SVG, ...) is stored opaque, so even a bucket made public or previewed in a console
+        # never serves it as itself. Downloads set their own type on the signed link anyway.
+        decided = getattr(content, "server_content_type", None)
+        params["ContentType"] = decided if decided in STORED_AS_IS else "application/octet-stream"
         return params
 
 

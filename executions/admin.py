@@ -21,6 +21,7 @@ from executions.models import (
 )
 from executions.timeline import describe
 from opscore.exceptions import Conflict
+from sharing.models import Share
 from sharing.policy import is_administrator
 
 
@@ -77,6 +78,13 @@ def _each(request: HttpRequest, queryset: QuerySet, action: Any, done: str) -> N
         messages.success(request, f"{count} records {done}.")
 
 
+class ShareInline(ReadOnlyMixin, admin.TabularInline):
+    model = Share
+    fields = readonly_fields = ("user", "group", "created_by", "created_at")
+    extra = 0
+    verbose_name_plural = "shared with (change through the Share dialog or the API)"
+
+
 class RecordAdminBase(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["title", "procedure", "executor", "status", "started_at", "legal_hold"]
     list_filter = ["status", "access_scope", "legal_hold", "procedure", "started_at"]
@@ -88,7 +96,7 @@ class RecordAdminBase(ReadOnlyMixin, admin.ModelAdmin):
         "completed_at", "variables", "notes", "access_scope", "version", "legal_hold",
         "deleted_at", "deleted_by", "purged_at",
     ]  # fmt: skip
-    inlines = [StepInline, EventInline]
+    inlines = [StepInline, ShareInline, EventInline]
     actions = ["place_legal_hold", "lift_legal_hold"]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

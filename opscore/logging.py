@@ -35,8 +35,14 @@ def current_request_id() -> str:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
         request = _request.get()
+        request_id = _request_id.get()
+        if request is None:
+            # django.request logs 4xx and 5xx responses after the middleware has finished,
+            # passing the request along: take the id and the user from it.
+            request = getattr(record, "request", None)
+            request_id = getattr(request, "request_id", request_id)
+        record.request_id = request_id
         record.user = _username(request)
         return True
 

@@ -9,6 +9,9 @@ from drf_spectacular.views import SpectacularAPIView
 from opscore import views
 from opscore.auth import ObtainTokenView
 
+handler404 = views.not_found
+handler500 = views.server_error
+
 admin.site.site_header = "OpsCore administration"
 admin.site.site_title = "OpsCore admin"
 admin.site.index_title = "Records, procedures and policies"

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.files.storage import storages
 from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
 
+import opscore.views
 from opscore.config import BASE_DIR
 from opscore.logging import (
     OneLineFormatter,
@@ -228,10 +228,10 @@ class ListHandler(logging.Handler):
 
 
 def test_log_lines_written_during_a_request_carry_its_id_and_user(alice_client, monkeypatch):
-    def broken_exists(name):
+    def broken_storage(storage):
         raise OSError("disk gone\nsecond line")
 
-    monkeypatch.setattr(storages["attachments"], "exists", broken_exists)
+    monkeypatch.setattr(opscore.views, "storage_check", broken_storage)
     handler = ListHandler()
     logger = logging.getLogger("opscore.views")
     logger.addHandler(handler)
@@ -244,3 +244,34 @@ def test_log_lines_written_during_a_request_carry_its_id_and_user(alice_client, 
     line = handler.lines[0]
     assert line.startswith("ERROR request_id=trace-abc user=alice healthz: storage check failed")
     assert "OSError: disk gone\\nsecond line" in line
+
+
+def test_django_s_own_lines_about_refused_requests_carry_the_id_and_user(alice_client):
+    # django.request writes "Not Found: ..." after the middleware has finished.
+    handler = ListHandler()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        alice_client.get("/executions/00000000-0000-0000-0000-000000000000/",
+                         HTTP_X_REQUEST_ID="trace-404")  # fmt: skip
+    finally:
+        logger.removeHandler(handler)
+
+    assert handler.lines, "django.request wrote nothing"
+    assert handler.lines[0].startswith("WARNING request_id=trace-404 user=alice Not Found:")
+
+
+def test_celery_worker_and_beat_log_one_line_per_event_like_the_web(monkeypatch, settings):
+    import logging.config
+
+    from celery.signals import setup_logging
+
+    from opscore.celery import use_django_logging
+
+    # Connected, Celery leaves logging alone and this applies the web's configuration.
+    assert any(receiver() is use_django_logging for _, receiver in setup_logging.receivers)
+    applied = []
+    monkeypatch.setattr(logging.config, "dictConfig", applied.append)
+    use_django_logging()
+    assert applied == [settings.LOGGING]
+    assert settings.LOGGING["handlers"]["console"]["formatter"] == "line"
