@@ -44,6 +44,17 @@ def _require_in_progress(record: ExecutionRecord, doing: str) -> None:
         raise Conflict(f"This run is {record.get_status_display().lower()}; reopen it to {doing}.")
 
 
+def _only_added(before: str, after: str) -> bool:
+    """``after`` keeps all of ``before`` and adds to it (browsers send CRLF line endings)."""
+    kept = before.replace("\r\n", "\n").rstrip()
+    return after.replace("\r\n", "\n").startswith(kept)
+
+
+def _finished_refusal(record: ExecutionRecord, what: str) -> str:
+    status = record.get_status_display().lower()
+    return f"This run is {status}: {what} can be added to, not changed. Reopen it to change them."
+
+
 def invalid_variables(exc: ValidationError) -> ValidationError:
     """Variable errors under 'variables', each message naming its variable; per-variable
     messages ride along as ``by_variable`` for forms and the API."""
@@ -156,12 +167,18 @@ def execution_save_draft(
         elif len(title) > MAX_TITLE:
             errors["title"] = [f"The title is longer than {MAX_TITLE} characters."]
         elif title != locked.title:
+            if locked.is_finished:
+                status = locked.get_status_display().lower()
+                errors["title"] = [f"This run is {status}; reopen it to change its title."]
             locked.title = title
             changed.append("title")
+    # A finished run's evidence stays as it was: notes may only be added to (SPEC section 4).
     if notes is not None:
         if len(notes) > MAX_NOTES:
             errors["notes"] = [f"Notes are longer than {MAX_NOTES} characters."]
         elif notes != locked.notes:
+            if locked.is_finished and not _only_added(locked.notes, notes):
+                errors["notes"] = [_finished_refusal(locked, "its notes")]
             locked.notes = notes
             changed.append("notes")
     if variables is not None:
@@ -187,6 +204,9 @@ def execution_save_draft(
             elif len(text) > MAX_NOTES:
                 errors.setdefault("steps", []).append(f"Step {number}: notes are too long.")
             elif text != step.notes:
+                if locked.is_finished and not _only_added(step.notes, text):
+                    refusal = _finished_refusal(locked, f"step {number}'s notes")
+                    errors.setdefault("steps", []).append(refusal)
                 step.notes = text
                 changed_steps.append(step)
     if errors:

@@ -90,6 +90,26 @@ def test_patch_refusals(alice, admin_user, record):
     assert forbidden.status_code == 403
 
 
+def test_a_finished_run_s_notes_are_added_to_through_the_api_never_rewritten(alice, record):
+    client = api(alice)
+    client.patch(url(record), {"notes": "Drained.", "version": 1}, format="json")
+    finished = client.post(url(record, "complete/")).json()
+    added = client.patch(
+        url(record), {"notes": "Drained.\nVerified.", "version": finished["version"]},
+        format="json",
+    )  # fmt: skip
+    assert added.status_code == 200
+    rewritten = client.patch(
+        url(record), {"notes": "Nothing.", "version": added.json()["version"]}, format="json"
+    )
+    assert rewritten.status_code == 400
+    assert "added to, not changed" in rewritten.json()["notes"][0]
+    step = client.patch(url(record, "steps/1/"), {"notes": "x"}, format="json")
+    assert step.status_code == 200  # empty before: an addition
+    step = client.patch(url(record, "steps/1/"), {"notes": "y"}, format="json")
+    assert step.status_code == 400
+
+
 def test_lifecycle_endpoints(alice, record):
     client = api(alice)
     assert client.post(url(record, "fail/"), {}, format="json").status_code == 400

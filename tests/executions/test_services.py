@@ -271,3 +271,44 @@ def test_events_cannot_be_changed_or_deleted(record):
         ExecutionEvent.objects.filter(pk=event.pk).update(action="x")
     with pytest.raises(ImmutableEventError):
         ExecutionEvent.objects.all().delete()
+
+
+def test_a_finished_run_s_notes_can_be_added_to_but_not_rewritten(record, alice):
+    services.execution_save_draft(
+        record=record, user=alice, version=record.version, notes="Drained in 38 s.",
+        step_notes={1: "0 connections left."},
+    )  # fmt: skip
+    services.execution_complete(record=record, user=alice)
+    record.refresh_from_db()
+    # Added to, with the line endings a browser sends: accepted.
+    services.execution_save_draft(
+        record=record, user=alice, version=record.version,
+        notes="Drained in 38 s.\r\nChecked again the next morning.",
+        step_notes={1: "0 connections left.\r\nGraph attached."},
+    )  # fmt: skip
+    record.refresh_from_db()
+    for notes, step_notes, field in [
+        ("Drained in 12 s.", None, "notes"),
+        ("", None, "notes"),
+        (None, {1: "Nothing to see."}, "steps"),
+    ]:
+        with pytest.raises(ValidationError) as refused:
+            services.execution_save_draft(
+                record=record, user=alice, version=record.version, notes=notes,
+                step_notes=step_notes,
+            )  # fmt: skip
+        assert "reopen it" in str(refused.value.message_dict[field]).lower()
+    with pytest.raises(ValidationError) as refused:
+        services.execution_save_draft(
+            record=record, user=alice, version=record.version, title="Something else"
+        )
+    assert "reopen it to change its title" in refused.value.message_dict["title"][0]
+    record.refresh_from_db()
+    assert record.notes == "Drained in 38 s.\r\nChecked again the next morning."
+    assert record.steps.get(number=1).notes == "0 connections left.\r\nGraph attached."
+    # Reopened, everything can change again.
+    services.execution_reopen(record=record, user=alice)
+    record.refresh_from_db()
+    services.execution_save_draft(
+        record=record, user=alice, version=record.version, notes="Rewritten.", title="New"
+    )

@@ -172,6 +172,28 @@ def test_invalid_variable_on_save_is_400_and_names_the_field(alice_client, recor
     assert "Port must be a number" in response.content.decode()
 
 
+def test_a_finished_run_takes_added_notes_and_explains_a_rewrite(alice_client, record, alice):
+    services.execution_save_draft(record=record, user=alice, version=1, notes="Drained.")
+    services.execution_complete(record=record, user=alice)
+    record.refresh_from_db()
+    html = alice_client.get(page(record)).content.decode()
+    assert "notes can be added to; reopen the run to change what they say" in html
+    assert 'name="title"' in html and "readonly" in html
+
+    url = reverse("executions:save", args=[record.pk])
+    response = alice_client.post(url, form_data(record, notes="Drained.\r\nVerified at 09:00."))
+    assert response.status_code == 302
+    record.refresh_from_db()
+    rewritten = form_data(record, notes="Never drained.")
+    response = alice_client.post(url, rewritten)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "can be added to, not changed" in html
+    assert "Never drained.</textarea>" in html  # the user's text is kept on screen
+    record.refresh_from_db()
+    assert record.notes == "Drained.\nVerified at 09:00."  # the form normalises line endings
+
+
 # ---- steps and lifecycle -------------------------------------------------------------------
 
 
