@@ -9,7 +9,7 @@ appears in a key or a path.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 from boto3.s3.transfer import TransferConfig
@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 MiB = 1024 * 1024
 STORED_AS_IS = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -61,6 +62,33 @@ def attachment_storage() -> Storage:
 
 def storage_type_of(storage: Storage) -> str:
     return "s3" if isinstance(storage, S3Storage) else "local"
+
+
+def storage_for(storage_type: str) -> Storage | None:
+    """The storage that holds files stored as ``storage_type`` (an attachment's own field), or
+    None when this server cannot read it.
+
+    Only the storage of ``ATTACHMENT_STORAGE_TYPE`` is configured (a server on local disk has no
+    bucket, one on S3 keeps no local root), so after a switch the older files are out of reach:
+    looking for them in the configured storage would read the wrong place.
+    """
+    storage = attachment_storage()
+    return storage if storage_type_of(storage) == storage_type else None
+
+
+def open_for_streaming(storage: Storage, key: str) -> IO[bytes]:
+    """The file at ``key``, to be read front to back in chunks with memory bounded by a chunk.
+
+    On S3 the object's body is read as it arrives. ``storage.open`` would first download the
+    whole object into django-storages' spool, whose default size limit (0) keeps it all in
+    memory: a 1 GiB file would cost 1 GiB. A missing object raises ``ClientError``
+    (``NoSuchKey``) here, a missing local file ``FileNotFoundError``; see :func:`is_missing`.
+    """
+    if isinstance(storage, S3Storage):
+        name = storage._normalize_name(clean_name(key))  # as S3Storage.open names the object
+        body: IO[bytes] = storage.bucket.Object(name).get()["Body"]
+        return body
+    return storage.open(key, "rb")
 
 
 def original_key(record_id: UUID | str, attachment_id: UUID | str) -> str:

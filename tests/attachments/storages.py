@@ -1,10 +1,12 @@
-"""A local storage for purge tests: it records every delete and fails those it is told to."""
+"""Local storages that fail on purpose: deletes for purge tests, reads for export tests."""
 
 from __future__ import annotations
 
+import io
 import threading
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
 
@@ -29,3 +31,37 @@ class FlakyStorage(FileSystemStorage):
         cls.broken = set()
         cls.fail_all = False
         cls.deleted = []
+
+
+class _FailingFile(io.RawIOBase):
+    """A file that gives ``good`` bytes of ``source``, then fails as a dropped disk or network
+    would: the error comes part-way through, after the reader has taken some of the file."""
+
+    def __init__(self, source: BinaryIO, good: int) -> None:
+        self.source, self.left = source, good
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            raise OSError(5, "Input/output error")
+        data = self.source.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.source.close()
+        super().close()
+
+
+class FailingReadStorage(FileSystemStorage):
+    """Local storage whose files in ``failing`` (key: good bytes) fail part-way when read."""
+
+    failing: ClassVar[dict[str, int]] = {}
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        opened = super()._open(name, mode)
+        if name not in self.failing:
+            return opened
+        return File(_FailingFile(opened.file, self.failing[name]), name)  # type: ignore[arg-type]
