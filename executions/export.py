@@ -1,9 +1,10 @@
 """The export bundle: a run's evidence outside OpsCore, verifiable offline (issue 8).
 
 A ZIP streamed to the client: ``record.json`` (metadata, masked variables, steps, attachments
-and the audit chain), ``report.html`` (a self-contained, printable report), every original file
-under ``attachments/``, ``verify_chain.py`` (recomputes the chain with Python's standard library)
-and ``SHA256SUMS`` for ``sha256sum -c``. Memory stays flat: files are read in chunks from storage.
+and the audit chain with its head), ``report.html`` (a self-contained, printable report), every
+original file under ``attachments/``, ``verify_chain.py`` (recomputes the chain with Python's
+standard library) and ``SHA256SUMS`` for ``sha256sum -c``. Memory stays flat: files are read in
+chunks from storage.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def attachment_entries(record: ExecutionRecord) -> list[dict[str, Any]]:
 
 
 def _record_json(
-    record: ExecutionRecord, steps: list[Any], events: list[ExecutionEvent], files: list[dict]
+    record: ExecutionRecord,
+    steps: list[Any],
+    events: list[ExecutionEvent],
+    files: list[dict],
+    head: ExecutionEvent,
 ) -> bytes:
     version = record.procedure_version
     content = {
@@ -106,8 +111,12 @@ def _record_json(
             "algorithm": "sha256",
             "canonical_form": (
                 "sha256 of JSON (sorted keys, separators ',' ':', UTF-8) of {record, seq, actor, "
-                "action, data, created_at, prev_hash}; the first event's prev_hash is ''"
+                "action, data, created_at, prev_hash}; the first event's prev_hash is ''; "
+                "the last event is the head"
             ),
+            # Where the record says its chain ends: removing the latest events from the list
+            # leaves every remaining link intact, but the chain no longer ends here.
+            "head": {"seq": head.seq, "hash": head.hash},
             "events": [_event_json(e) for e in events],
         },
     }
@@ -150,9 +159,13 @@ def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
 
     The caller has checked that ``user`` may see ``record``; anyone who may see it may export it.
     """
-    event_append(record=record, actor=user, action=ExecutionEvent.Action.EXPORTED, data={})
+    exported = event_append(
+        record=record, actor=user, action=ExecutionEvent.Action.EXPORTED, data={}
+    )
     steps = selectors.record_steps(record)
-    events = list(record.events.order_by("seq"))
+    # The chain up to this export, which is its head: an event appended meanwhile by someone
+    # else belongs to the next export.
+    events = list(record.events.filter(seq__lte=exported.seq).order_by("seq"))
     files = attachment_entries(record)
     digests: dict[str, bytes] = {}
 
@@ -164,7 +177,7 @@ def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
         return io.BytesIO("".join(lines).encode())
 
     members: list[Member] = [
-        ("record.json", from_bytes(_record_json(record, steps, events, files)), True),
+        ("record.json", from_bytes(_record_json(record, steps, events, files, exported)), True),
         ("report.html", from_bytes(_report_html(record, steps, events, files)), True),
         ("verify_chain.py", lambda: VERIFY_SCRIPT.open("rb"), True),
         *((entry["path"], entry["open"], _compressible(entry["mime_type"])) for entry in files),
