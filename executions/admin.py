@@ -94,7 +94,7 @@ class RecordAdminBase(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = [
         "id", "title", "procedure", "procedure_version", "executor", "status", "started_at",
         "completed_at", "variables", "notes", "access_scope", "version", "legal_hold",
-        "deleted_at", "deleted_by", "purged_at",
+        "deleted_at", "deleted_by", "purged_at", "audit_seq", "audit_head",
     ]  # fmt: skip
     inlines = [StepInline, ShareInline, EventInline]
     actions = ["place_legal_hold", "lift_legal_hold"]

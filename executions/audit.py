@@ -1,7 +1,9 @@
 """The audit trail: append-only events per record, chained by SHA-256 (SPEC section 8).
 
 Each event's hash covers a canonical JSON form of its content and its predecessor's hash, so
-changing, removing or reordering any stored event breaks the chain from that point on.
+changing, removing or reordering any stored event breaks the chain from that point on. The
+record keeps the head of its chain (``audit_seq``, ``audit_head``), written with each event, so
+removing the latest events, which leaves no broken link behind, breaks the chain's end instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef
 
 from executions.models import ExecutionEvent, ExecutionRecord
 
@@ -66,20 +69,20 @@ def event_append(
     action: str,
     data: dict[str, Any] | None = None,
 ) -> ExecutionEvent:
-    """Writes the next event of ``record``. Never pass secret values in ``data``."""
-    # The row lock serialises appends per record, so the chain never forks.
-    ExecutionRecord.objects.select_for_update().filter(pk=record.pk).exists()
-    last = (
-        ExecutionEvent.objects.filter(record_id=record.pk)
-        .order_by("-seq")
-        .values_list("seq", "hash")
-        .first()
+    """Writes the next event of ``record`` and moves the record's head to it (the caller's
+    instance too). Never pass secret values in ``data``."""
+    # The row lock serialises appends per record, so the chain never forks. The next event
+    # follows the head, not the latest event found: after the latest events were removed, it
+    # names the missing one as its predecessor instead of quietly taking its place.
+    head_seq, prev_hash = (
+        ExecutionRecord.objects.select_for_update()
+        .values_list("audit_seq", "audit_head")
+        .get(pk=record.pk)
     )
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
     event = ExecutionEvent(
         record_id=record.pk,
-        seq=seq,
+        seq=head_seq + 1,
         actor=actor_user,
         actor_name=actor_user.get_username() if actor_user else "system",
         action=action,
@@ -88,7 +91,22 @@ def event_append(
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)
+    # update(), not save(): the head is no change of the record's content (updated_at stays).
+    ExecutionRecord.objects.filter(pk=record.pk).update(audit_seq=event.seq, audit_head=event.hash)
+    record.audit_seq, record.audit_head = event.seq, event.hash
     return event
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Where a record says its chain ends: the seq and hash of its latest event."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def of(cls, record: ExecutionRecord) -> ChainHead:
+        return cls(record.audit_seq, record.audit_head)
 
 
 @dataclass(frozen=True)
@@ -99,11 +117,15 @@ class ChainBreak:
     problem: str
 
 
-def verify_chain(events: Iterable[ExecutionEvent], record_id: str) -> list[ChainBreak]:
-    """Every break in one record's chain (events in seq order); empty when intact."""
+def verify_chain(
+    events: Iterable[ExecutionEvent], record_id: str, *, head: ChainHead
+) -> list[ChainBreak]:
+    """Every break in one record's chain (events in seq order, ``head`` from the record);
+    empty when intact."""
     breaks: list[ChainBreak] = []
     expected_prev = GENESIS
     expected_seq = 1
+    last: ExecutionEvent | None = None
     for event in events:
         if event.seq != expected_seq:
             breaks.append(
@@ -119,7 +141,28 @@ def verify_chain(events: Iterable[ExecutionEvent], record_id: str) -> list[Chain
             )
         expected_prev = event.hash
         expected_seq = event.seq + 1
+        last = event
+    breaks.extend(_head_breaks(last, record_id, head))
     return breaks
+
+
+def _head_breaks(last: ExecutionEvent | None, record_id: str, head: ChainHead) -> list[ChainBreak]:
+    """The chain must end where the record says: removing the latest events, or rewriting the
+    whole chain, leaves every remaining link intact but not this one."""
+    if last is None:
+        if head.seq == 0:
+            return []
+        problem = f"the record's chain ends at event {head.seq} but no event was found"
+        return [ChainBreak(record_id, head.seq, None, problem)]
+    if last.seq != head.seq:
+        problem = (
+            f"the record's chain ends at event {head.seq} but the last event found is {last.seq}"
+        )
+        return [ChainBreak(record_id, last.seq, last.pk, problem)]
+    if last.hash != head.hash:
+        problem = "the record's chain ends at another event than this one (its hash differs)"
+        return [ChainBreak(record_id, last.seq, last.pk, problem)]
+    return []
 
 
 @dataclass
@@ -130,10 +173,17 @@ class VerifyResult:
 
 
 def verify_records(*, record_id: Any = None, batch_size: int = 2000) -> VerifyResult:
-    """Verifies the chains of every record (or one), streaming events in record order."""
-    events = ExecutionEvent.objects.order_by("record_id", "seq")
+    """Verifies the chains of every record (or one), streaming events in record order, each
+    with its record's head; then the records whose head names events but that have none."""
+    events = ExecutionEvent.objects.order_by("record_id", "seq").annotate(
+        head_seq=F("record__audit_seq"), head_hash=F("record__audit_head")
+    )
+    emptied = ExecutionRecord.objects.filter(audit_seq__gt=0).exclude(
+        Exists(ExecutionEvent.objects.filter(record=OuterRef("pk")))
+    )
     if record_id is not None:
         events = events.filter(record_id=record_id)
+        emptied = emptied.filter(pk=record_id)
     result = VerifyResult(records=0, events=0, breaks=[])
     current: Any = None
     chain: list[ExecutionEvent] = []
@@ -141,7 +191,8 @@ def verify_records(*, record_id: Any = None, batch_size: int = 2000) -> VerifyRe
     def close() -> None:
         if current is not None:
             result.records += 1
-            result.breaks.extend(verify_chain(chain, str(current)))
+            head = ChainHead(chain[0].head_seq, chain[0].head_hash)  # type: ignore[attr-defined]
+            result.breaks.extend(verify_chain(chain, str(current), head=head))
 
     for event in events.iterator(chunk_size=batch_size):
         if event.record_id != current:
@@ -150,4 +201,7 @@ def verify_records(*, record_id: Any = None, batch_size: int = 2000) -> VerifyRe
         chain.append(event)
         result.events += 1
     close()
+    for pk, seq, head_hash in emptied.values_list("pk", "audit_seq", "audit_head"):
+        result.records += 1
+        result.breaks.extend(verify_chain([], str(pk), head=ChainHead(seq, head_hash)))
     return result

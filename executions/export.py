@@ -1,10 +1,10 @@
 """The export bundle: a run's evidence outside OpsCore, verifiable offline (issue 8).
 
 A ZIP streamed to the client: every original file under ``attachments/``, then ``record.json``
-(metadata, masked variables, steps, attachments and the audit chain), ``report.html`` (a
-self-contained, printable report), ``verify_chain.py`` (recomputes the chain with Python's
-standard library) and ``SHA256SUMS`` for ``sha256sum -c``. Memory stays flat: files are read in
-chunks from storage.
+(metadata, masked variables, steps, attachments and the audit chain with its head),
+``report.html`` (a self-contained, printable report), ``verify_chain.py`` (recomputes the chain
+with Python's standard library) and ``SHA256SUMS`` for ``sha256sum -c``. Memory stays flat:
+files are read in chunks from storage.
 
 The files come first so that what follows describes what the bundle really holds: the response
 streams, so once bytes are sent a file that cannot be read (deleted, on the other storage
@@ -87,6 +87,7 @@ def _record_json(
     events: list[ExecutionEvent],
     files: list[dict],
     exported_at: datetime,
+    head: ExecutionEvent,
 ) -> bytes:
     version = record.procedure_version
     content = {
@@ -122,8 +123,12 @@ def _record_json(
             "algorithm": "sha256",
             "canonical_form": (
                 "sha256 of JSON (sorted keys, separators ',' ':', UTF-8) of {record, seq, actor, "
-                "action, data, created_at, prev_hash}; the first event's prev_hash is ''"
+                "action, data, created_at, prev_hash}; the first event's prev_hash is ''; "
+                "the last event is the head"
             ),
+            # Where the record says its chain ends: removing the latest events from the list
+            # leaves every remaining link intact, but the chain no longer ends here.
+            "head": {"seq": head.seq, "hash": head.hash},
             "events": [_event_json(e) for e in events],
         },
     }
@@ -178,9 +183,13 @@ def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
     then is still a plain 500. Only what depends on how reading the files went is left for
     the end of the stream.
     """
-    event_append(record=record, actor=user, action=ExecutionEvent.Action.EXPORTED, data={})
+    exported = event_append(
+        record=record, actor=user, action=ExecutionEvent.Action.EXPORTED, data={}
+    )
     steps = selectors.record_steps(record)
-    events = list(record.events.order_by("seq"))
+    # The chain up to this export, which is its head: an event appended meanwhile by someone
+    # else belongs to the next export.
+    events = list(record.events.filter(seq__lte=exported.seq).order_by("seq"))
     files = attachment_entries(record)
     exported_at = timezone.now()
     report = _report_context(record, steps, events, files, exported_at)
@@ -201,7 +210,7 @@ def execution_export(*, record: ExecutionRecord, user: Any) -> Iterator[bytes]:
         # digests taken while the others streamed.
         Member(
             "record.json",
-            lambda: io.BytesIO(_record_json(record, steps, events, files, exported_at)),
+            lambda: io.BytesIO(_record_json(record, steps, events, files, exported_at, exported)),
             True,
         ),
         Member("report.html", lambda: io.BytesIO(_report_html(report)), True),

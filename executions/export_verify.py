@@ -6,6 +6,8 @@
 
 Each event's hash is the SHA-256 of a canonical JSON form of its content and the hash of the
 event before it; changing, removing or reordering any event breaks the chain from there on.
+The chain must end at its head (the seq and hash of the record's latest event, as OpsCore held
+them), so removing the last events breaks it too.
 """
 
 import hashlib
@@ -27,6 +29,23 @@ def canonical(record_id, event):
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def head_problems(head, events):
+    """The chain ends at the head: its last event has the head's seq and hash."""
+    if not head:
+        return ["record.json names no head, so the end of the chain cannot be checked"]
+    if not events:
+        return [f"the record's chain ends at event {head['seq']} but no event was found"]
+    last = events[-1]
+    if last["seq"] != head["seq"]:
+        return [
+            f"event {last['seq']}: the record's chain ends at event {head['seq']} "
+            f"but the last event found is {last['seq']}"
+        ]
+    if last["hash"] != head["hash"]:
+        return [f"event {last['seq']}: the record's chain ends at another event than this one"]
+    return []
+
+
 def main():
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "record.json")
     bundle = json.loads(path.read_text(encoding="utf-8"))
@@ -41,6 +60,7 @@ def main():
         if hashlib.sha256(canonical(record_id, event)).hexdigest() != event["hash"]:
             problems.append(f"event {event['seq']}: content does not match its hash")
         previous = event["hash"]
+    problems.extend(head_problems(bundle["audit_chain"].get("head"), events))
     for problem in problems:
         print(f"BROKEN {problem}")
     print(f"{len(events)} events, {'chain intact' if not problems else 'chain BROKEN'}")

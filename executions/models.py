@@ -68,6 +68,18 @@ class ExecutionRecord(models.Model):
     purged_at = models.DateTimeField(
         null=True, blank=True, help_text="When the files of this deleted record were purged."
     )
+    # The head of the record's audit chain, written with each event (executions.audit): the
+    # events alone cannot tell that their latest ones were removed, the record can.
+    audit_seq = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Number of audit events: the seq of the latest."
+    )
+    audit_head = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Hash of the latest audit event ('' before the first).",
+    )
 
     objects = ExecutionRecordQuerySet.as_manager()
 

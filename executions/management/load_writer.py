@@ -22,7 +22,7 @@ from sharing.models import Share
 RECORD_COLUMNS = (
     "id", "procedure_id", "procedure_version_id", "executor_id", "title", "status", "started_at",
     "completed_at", "variables", "notes", "access_scope", "version", "updated_at", "deleted_at",
-    "deleted_by_id", "legal_hold",
+    "deleted_by_id", "legal_hold", "audit_seq", "audit_head",
 )  # fmt: skip
 STEP_COLUMNS = ("record_id", "number", "description", "notes", "executed_at", "executed_by_id",
                 "is_extra")  # fmt: skip

@@ -10,7 +10,7 @@ import zipfile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from executions import services
+from executions import selectors, services
 from executions.retention import execution_delete
 
 
@@ -80,6 +80,67 @@ def test_bundle_verifies_offline_with_standard_tools(alice_client, record, tmp_p
     )
     assert broken.returncode == 1
     assert "event 1: content does not match its hash" in broken.stdout
+
+
+def verify_offline(folder, record_json: dict) -> subprocess.CompletedProcess:
+    (folder / "record.json").write_text(json.dumps(record_json))
+    return subprocess.run(
+        [sys.executable, "verify_chain.py"], cwd=folder, capture_output=True, text=True
+    )
+
+
+def test_the_bundle_names_the_head_its_chain_ends_at(alice_client, record, alice):
+    services.execution_complete(record=record, user=alice)
+    data = json.loads(bundle_of(export(alice_client, record)).read("record.json"))
+    chain = data["audit_chain"]
+    exported = record.events.get(action="exported")
+    assert chain["head"] == {"seq": 3, "hash": exported.hash}
+    assert chain["events"][-1]["hash"] == exported.hash
+
+
+def test_offline_verification_fails_when_the_last_events_are_removed(
+    alice_client, record, alice, tmp_path
+):
+    services.execution_complete(record=record, user=alice)
+    bundle_of(export(alice_client, record)).extractall(tmp_path)
+    intact = json.loads((tmp_path / "record.json").read_text())
+
+    truncated = json.loads(json.dumps(intact))
+    del truncated["audit_chain"]["events"][-1]
+    broken = verify_offline(tmp_path, truncated)
+    assert broken.returncode == 1
+    assert "BROKEN event 2: the record's chain ends at event 3 but the last event found is 2" in (
+        broken.stdout
+    )
+    assert "2 events, chain BROKEN" in broken.stdout
+
+    emptied = json.loads(json.dumps(intact))
+    emptied["audit_chain"]["events"] = []
+    broken = verify_offline(tmp_path, emptied)
+    assert broken.returncode == 1
+    assert "the record's chain ends at event 3 but no event was found" in broken.stdout
+
+    headless = json.loads(json.dumps(intact))
+    del headless["audit_chain"]["head"]
+    broken = verify_offline(tmp_path, headless)
+    assert broken.returncode == 1
+    assert "record.json names no head" in broken.stdout
+
+    assert verify_offline(tmp_path, intact).returncode == 0
+
+
+def test_the_exported_chain_stops_at_the_export_event(alice_client, record, alice, monkeypatch):
+    """An event appended while the bundle is built belongs to the next export."""
+    read_steps = selectors.record_steps
+
+    def steps_read_while_alice_completes_the_run(record):
+        services.execution_complete(record=record, user=alice)
+        return read_steps(record)
+
+    monkeypatch.setattr(selectors, "record_steps", steps_read_while_alice_completes_the_run)
+    data = json.loads(bundle_of(export(alice_client, record)).read("record.json"))
+    assert [e["action"] for e in data["audit_chain"]["events"]] == ["created", "exported"]
+    assert data["audit_chain"]["head"]["seq"] == 2
 
 
 def test_secrets_are_absent_from_every_file(alice_client, record):

@@ -2,8 +2,9 @@
 
 Several procedures with many versions, 45 users in three groups, two years of runs with mixed
 statuses, five steps each, variables (server, cluster, region...), notes, shares, a consistent
-audit chain per record and, once the attachments app has its model, an attachment per ten
-records. Deterministic for a seed (apart from "now").
+audit chain per record (its head on the record, as event_append keeps it) and, once the
+attachments app has its model, an attachment per ten records. Deterministic for a seed (apart
+from "now").
 
 On PostgreSQL, rows go in with COPY (psycopg 3 ``cursor.copy``), one transaction per batch,
 written by worker threads (``--writers``) while this one generates the next batches. As a
@@ -187,17 +188,17 @@ class Command(BaseCommand):
             else:
                 deleted = None
         updated = max(e[2] for e in events)
+        head = self._events(rows, record_id, executor, events)
         rows.records.append((
             record_id, version.procedure_id, version.pk, executor.pk, title, status, started,
             completed, values, notes, scope, len(events), updated, deleted,
-            executor.pk if deleted else None, False,
+            executor.pk if deleted else None, False, len(events), head,
         ))  # fmt: skip
         rows.step_notes.append(" ".join(n for n in all_notes if n) or None)
         rows.readers.append(
             sorted(f"u{user}" if user else f"g{group}"
                    for _, user, group, _, _ in rows.shares[shared_before:]) or None
         )  # fmt: skip
-        self._events(rows, record_id, executor, events)
         if index % 10 == 0:
             rows.attachment_rows.append((record_id, executor.pk, started))
 
@@ -241,8 +242,9 @@ class Command(BaseCommand):
         record_id: uuid.UUID,
         actor: User,
         events: Sequence[tuple[str, dict[str, Any], datetime]],
-    ) -> None:
-        """The record's audit chain, hashed exactly as executions.audit.event_append does."""
+    ) -> str:
+        """The record's audit chain, hashed exactly as executions.audit.event_append does;
+        returns the hash of the latest event, the record's head."""
         prev = GENESIS
         rid = str(record_id)
         for seq, (action, data, at) in enumerate(events, start=1):
@@ -253,6 +255,7 @@ class Command(BaseCommand):
             rows.events.append((record_id, seq, actor.pk, actor.username, action, data, at,
                                 prev, digest))  # fmt: skip
             prev = digest
+        return prev
 
     def _attachments(self, rows: list[tuple[uuid.UUID, int, datetime]]) -> list[Any]:
         """One attachment row per ten records, once the attachments app has its model."""

@@ -11,7 +11,8 @@ from executions.audit import verify_records
 class Command(BaseCommand):
     help = (
         "Recompute every record's audit hash chain and report each break (an event changed, "
-        "removed or reordered behind the application's back). Exits 1 when any break is found."
+        "removed or reordered behind the application's back, or a chain that stops short of "
+        "the head its record holds). Exits 1 when any break is found."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,9 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, record: uuid.UUID | None, **options: Any) -> None:
         result = verify_records(record_id=record)
         for problem in result.breaks:
+            # No id when there is no event to name (every event of the record was removed).
+            event_id = f" (id {problem.event_id})" if problem.event_id is not None else ""
             self.stdout.write(
-                f"BROKEN record {problem.record_id} event {problem.seq}"
-                f" (id {problem.event_id}): {problem.problem}"
+                f"BROKEN record {problem.record_id} event {problem.seq}{event_id}: "
+                f"{problem.problem}"
             )
         summary = f"checked {result.records} records, {result.events} events"
         if result.breaks:
