@@ -195,9 +195,12 @@ class ExecutionEvent(models.Model):
 
     record = models.ForeignKey(ExecutionRecord, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField(help_text="1, 2, 3... within the record.")
+    # PROTECT, like every other user an audit trail names: deleting the user would otherwise
+    # update audit rows (the application never edits them). Deactivate people instead.
+    # Null only for events the system writes itself (retention, purge).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from attachments.purge import attachments_purge
@@ -195,4 +196,17 @@ def test_every_action_that_writes_an_event_moves_the_record_head(
 
     assert set(seen) == set(ExecutionEvent.Action.values)  # every kind of event was written
     assert head_of(record)[0] == len(seen) == record.events.count()
+    assert verify_records().breaks == []
+
+
+def test_a_user_named_by_audit_events_cannot_be_deleted_so_no_event_changes(
+    record, alice, make_user
+):
+    # The administrator who placed a hold acted on a record that is not theirs.
+    officer = make_user("olga", is_staff=True, is_superuser=True)
+    execution_set_legal_hold(record=record, user=officer, hold=True)
+    before = list(ExecutionEvent.objects.values_list("pk", "actor_id", "hash"))
+    with pytest.raises(ProtectedError):
+        officer.delete()
+    assert list(ExecutionEvent.objects.values_list("pk", "actor_id", "hash")) == before
     assert verify_records().breaks == []
