@@ -97,6 +97,10 @@ def _s3(env: Env, ttl: int) -> dict[str, Any]:
         "file_overwrite": False,
         "signature_version": "s3v4",
         "addressing_style": "path" if endpoint else None,
+        # Opening an object downloads it into a spooled file; django-storages' default (0) keeps
+        # all of it in memory. Past 8 MiB it goes to a temporary file (the thumbnail task reads
+        # originals of any size).
+        "max_memory_size": 8 * 1024 * 1024,
     }
 
 

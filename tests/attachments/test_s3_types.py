@@ -35,3 +35,20 @@ def test_images_keep_their_type(api, record, s3):  # noqa: F811
     attachment = Attachment.objects.get()
     original = s3.get_object(Bucket=BUCKET, Key=f"attachments/{attachment.storage_key}")
     assert original["ContentType"] == "image/png"
+
+
+def test_opening_a_big_object_spools_it_to_disk_not_memory(s3, settings):  # noqa: F811
+    # The thumbnail task opens originals through the storage: a big one must not sit in memory.
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from opscore.config import load_config
+
+    settings.STORAGES["attachments"]["OPTIONS"]["max_memory_size"] = load_config(
+        {"ATTACHMENT_STORAGE_TYPE": "s3", "S3_BUCKET": BUCKET, "DEBUG": "1"}
+    ).s3["max_memory_size"]
+    storage = storages.create_storage(settings.STORAGES["attachments"])
+    name = storage.save("big/object", ContentFile(b"x" * (9 * 1024 * 1024)))
+    with storage.open(name, "rb") as stored:
+        assert stored.read(4) == b"xxxx"
+        assert stored.file._rolled  # on disk past 8 MiB
