@@ -47,7 +47,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from attachments.models import Attachment
-from attachments.storage import STORAGE_ERRORS, attachment_storage, incoming_dir, is_missing
+from attachments.storage import (
+    STORAGE_ERRORS,
+    attachment_storage,
+    incoming_dir,
+    is_missing,
+    storage_type_of,
+)
 from attachments.uploads import TEMP_PREFIX, TEMP_SUFFIX
 from executions.audit import event_append
 from executions.models import ExecutionEvent, ExecutionRecord
@@ -185,7 +191,7 @@ def _batches(due: QuerySet[ExecutionRecord]) -> Iterator[list[UUID]]:
 def _chunks(record_ids: list[UUID]) -> Iterator[list[tuple[Any, ...]]]:
     """The unpurged attachments of ``record_ids``, FILE_BATCH at a time (keyset pages)."""
     rows = Attachment.objects.present().filter(record_id__in=record_ids).order_by("pk")
-    fields = ("pk", "record_id", "size", "storage_key", "thumbnail_key")
+    fields = ("pk", "record_id", "size", "storage_key", "thumbnail_key", "storage_type")
     last: UUID | None = None
     while True:
         page = rows if last is None else rows.filter(pk__gt=last)
@@ -201,6 +207,7 @@ class _Run:
 
     def __init__(self, storage: Storage, report: PurgeReport) -> None:
         self.storage = storage
+        self.storage_type = storage_type_of(storage)
         self.report = report
         self.failures_in_a_row = 0
 
@@ -218,7 +225,11 @@ class _Run:
             unfinished: set[UUID] = set()
             for chunk in _chunks([record.pk for record in locked]):
                 purged: list[UUID] = []
-                for pk, record_id, size, storage_key, thumb_key in chunk:
+                for pk, record_id, size, storage_key, thumb_key, stored_on in chunk:
+                    if stored_on != self.storage_type:
+                        self._unreachable(record_id, storage_key, stored_on)
+                        unfinished.add(record_id)
+                        continue
                     deleted = [self._delete(record_id, key) for key in (storage_key, thumb_key)]
                     if not all(deleted):
                         unfinished.add(record_id)
@@ -294,6 +305,15 @@ class _Run:
                 # Something unexpected inside (a sub-folder): harmless, worth a look.
                 logger.warning("purge: record folder %s not removed", folder, exc_info=True)
         return True
+
+    def _unreachable(self, record_id: UUID, key: str, stored_on: str) -> None:
+        """A file kept on the other backend (ATTACHMENT_STORAGE_TYPE changed since): never
+        marked purged while it may still exist; named, so someone can deal with it."""
+        message = f"stored on {stored_on} storage; this server uses {self.storage_type} only"
+        logger.warning("purge: cannot reach %s of record %s: %s", key, record_id, message)
+        self.report.failure_count += 1
+        if len(self.report.failures) < FAILURES_KEPT:
+            self.report.failures.append(PurgeFailure(str(record_id), key, message))
 
     def _failed(self, record_id: UUID, key: str, error: BaseException) -> None:
         message = f"{type(error).__name__}: {error}"

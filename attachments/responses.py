@@ -15,13 +15,19 @@ from django.http import FileResponse, Http404, HttpResponseBase, HttpResponseRed
 
 from attachments.content import OCTET_STREAM, content_disposition
 from attachments.models import Attachment
-from attachments.storage import attachment_storage, is_missing, signed_url, storage_type_of
+from attachments.storage import is_missing, signed_url, storage_for, storage_type_of
 
 SANDBOX_CSP = "default-src 'none'; sandbox"
 
 
-def _serve(key: str, content_type: str, disposition: str) -> HttpResponseBase:
-    storage = attachment_storage()
+def _serve(
+    attachment: Attachment, key: str, content_type: str, disposition: str
+) -> HttpResponseBase:
+    storage = storage_for(attachment.storage_type)
+    if storage is None:
+        # Stored on the other backend (ATTACHMENT_STORAGE_TYPE changed since): looking in this
+        # server's storage would read the wrong place.
+        raise Http404("The file is kept on a storage this server does not use.")
     if storage_type_of(storage) == "s3":
         response: HttpResponseBase = HttpResponseRedirect(
             signed_url(
@@ -54,11 +60,13 @@ def _serve(key: str, content_type: str, disposition: str) -> HttpResponseBase:
 def original_response(attachment: Attachment) -> HttpResponseBase:
     if attachment.shows_inline:
         return _serve(
+            attachment,
             attachment.storage_key,
             attachment.mime_type,
             content_disposition("inline", attachment.file_name),
         )
     return _serve(
+        attachment,
         attachment.storage_key,
         OCTET_STREAM,
         content_disposition("attachment", attachment.file_name),
@@ -70,5 +78,8 @@ def thumbnail_response(attachment: Attachment) -> HttpResponseBase:
         raise Http404("This attachment has no thumbnail.")
     stem = os.path.splitext(attachment.file_name)[0] or "thumbnail"
     return _serve(
-        attachment.thumbnail_key, "image/webp", content_disposition("inline", f"{stem}.webp")
+        attachment,
+        attachment.thumbnail_key,
+        "image/webp",
+        content_disposition("inline", f"{stem}.webp"),
     )

@@ -118,3 +118,13 @@ def test_files_stay_downloadable_after_the_run_ends(alice_client, record, alice)
     execution_services.execution_complete(record=record, user=alice)
 
     assert alice_client.get(f"/attachments/{attachment.pk}/download").status_code == 200
+
+
+def test_a_file_kept_on_the_other_backend_is_a_404_not_a_wrong_read(
+    alice_client, record, alice, attachment_root
+):
+    attachment = attach(record, alice, "notes.txt", b"the real file")
+    Attachment.objects.filter(pk=attachment.pk).update(storage_type="s3")
+    for url in (f"/attachments/{attachment.pk}/download",
+                f"/api/v1/attachments/{attachment.pk}/download"):  # fmt: skip
+        assert alice_client.get(url).status_code == 404

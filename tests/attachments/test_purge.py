@@ -177,6 +177,27 @@ def test_a_file_already_missing_counts_as_deleted(with_files, alice, attachment_
     assert log.purged_at is not None
 
 
+def test_a_file_kept_on_the_other_backend_is_never_taken_for_purged(
+    with_files, alice, attachment_root
+):
+    # ATTACHMENT_STORAGE_TYPE was switched to local after this file went to S3.
+    record = deleted(with_files(), alice)
+    log = Attachment.objects.get(record=record, file_name="deploy.log")
+    Attachment.objects.filter(pk=log.pk).update(storage_type="s3")
+
+    report = attachments_purge()
+
+    assert (report.records, report.incomplete) == (0, 1)
+    assert report.failures[0].key == log.storage_key
+    assert "stored on s3 storage; this server uses local only" in report.failures[0].error
+    log.refresh_from_db()
+    record.refresh_from_db()
+    assert log.purged_at is None and record.purged_at is None
+    assert not purge_events(record)
+    with pytest.raises(CommandError):
+        call_command("purge_attachments")
+
+
 def test_leftovers_in_the_records_folder_are_removed(with_files, alice, attachment_root):
     record = deleted(with_files(), alice)
     stray = attachment_root / str(record.pk) / "0c6e.thumb.webp"  # from an interrupted task
