@@ -90,3 +90,23 @@ def test_on_a_phone_the_page_fits_and_the_actions_stay_on_one_row(page, live_ser
     assert len(tops) == 1, tops
     for action in actions.all():
         assert action.evaluate("b => b.scrollWidth <= b.clientWidth"), action.inner_text()
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_refused_save_explains_in_place_in_production_and_in_development(
+    page, live_server, alice, record, settings, debug
+):
+    # make run serves with DEBUG=1: a refusal (400) must not replace the page there either.
+    from executions import services
+
+    settings.DEBUG = debug
+    services.execution_save_draft(record=record, user=alice, version=1, notes="Drained.")
+    record.refresh_from_db()
+    services.execution_complete(record=record, user=alice)
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}{record.get_absolute_url()}")
+    page.get_by_label("Notes", exact=True).fill("Never drained.")
+    page.get_by_role("button", name="Save Draft").click()
+    expect(page.locator("#form-alert")).to_contain_text("can be added to, not changed")
+    expect(page.get_by_label("Notes", exact=True)).to_have_value("Never drained.")
+    expect(page.locator("#info .badge")).to_have_text("Completed")
