@@ -10,6 +10,7 @@ an upload, the sweep queues what is left ``pending``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -31,7 +32,9 @@ from attachments.storage import (
     StorageUnavailable,
     attachment_storage,
     is_missing,
+    open_for_streaming,
     original_key,
+    storage_for,
     storage_type_of,
     thumbnail_key,
 )
@@ -249,7 +252,15 @@ def thumbnail_make(*, attachment_id: UUID | str) -> str:
     if attachment.mime_type not in IMAGE_TYPES:
         _set_status(attachment, Status.NONE)
         return Status.NONE
-    storage = attachment_storage()
+    storage = storage_for(attachment.storage_type)
+    if storage is None:
+        logger.warning(
+            "no thumbnail for attachment %s: kept on %s storage, which this server does not use",
+            attachment.pk,
+            attachment.storage_type,
+        )
+        _set_status(attachment, Status.FAILED)
+        return Status.FAILED
     try:
         data = _render_from_storage(storage, attachment)
     except ThumbnailRefused as refusal:
@@ -288,7 +299,7 @@ def _render_from_storage(storage: Any, attachment: Attachment) -> bytes:
     # Remote storage: copy to a local spool first, so a network error mid-way is a storage
     # error to retry, never mistaken for a corrupt image.
     with (
-        storage.open(attachment.storage_key, "rb") as remote,
+        contextlib.closing(open_for_streaming(storage, attachment.storage_key)) as remote,
         tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as local,
     ):
         shutil.copyfileobj(remote, local, 1024 * 1024)

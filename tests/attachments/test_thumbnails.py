@@ -112,6 +112,17 @@ def test_making_a_thumbnail_stores_it_beside_the_original(record, alice, attachm
     ]
 
 
+def test_an_original_kept_on_the_other_backend_gets_no_thumbnail_from_the_wrong_place(
+    record, alice, attachment_root
+):
+    attachment = attach(record, alice, "a.jpg", jpeg())
+    Attachment.objects.filter(pk=attachment.pk).update(storage_type="s3")
+    files = stored_files(attachment_root)
+
+    assert services.thumbnail_make(attachment_id=attachment.pk) == Status.FAILED
+    assert stored_files(attachment_root) == files  # nothing read or written here
+
+
 def test_making_a_thumbnail_twice_changes_nothing(record, alice, attachment_root):
     attachment = attach(record, alice, "a.png", png())
     services.thumbnail_make(attachment_id=attachment.pk)
