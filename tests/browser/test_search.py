@@ -92,3 +92,18 @@ def test_swapped_controls_work_the_moment_they_appear(
     expect(page).to_have_url(re.compile(r"ordering=started_at"))
     pending = page.evaluate("window.pendingAfterSwap")
     assert pending and set(pending) == {0}, pending
+
+
+def test_on_a_phone_each_result_is_a_card_that_fits(page, live_server, alice, bob, sre, procedure):
+    build_world(alice, bob, sre, procedure)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "alice")
+    page.goto(f"{live_server.url}/executions/")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(4)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    table = page.locator(".results-table")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    title = rows.first.locator(".cell-title").bounding_box()
+    row = rows.first.bounding_box()
+    assert title and row and title["width"] > row["width"] * 0.8  # the title has the full width
