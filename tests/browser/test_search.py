@@ -107,3 +107,15 @@ def test_on_a_phone_each_result_is_a_card_that_fits(page, live_server, alice, bo
     title = rows.first.locator(".cell-title").bounding_box()
     row = rows.first.bounding_box()
     assert title and row and title["width"] > row["width"] * 0.8  # the title has the full width
+
+
+def test_on_a_phone_the_procedures_list_fits(page, live_server, alice, procedure):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "alice")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    table = page.locator(".procedures-table")
+    assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    expect(table.locator("tbody tr").first).to_contain_text("3 steps")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    expect(table.locator("thead")).to_be_visible()
+    expect(table.locator(".phone-only").first).to_be_hidden()

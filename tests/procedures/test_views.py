@@ -135,7 +135,7 @@ def test_procedure_list_shows_each_procedure_with_version_steps_and_variables(
     assert response.status_code == 200
     assert f'href="{procedure.get_absolute_url()}"><strong>Rotate TLS certificate</strong>' in html
     assert '<span class="tag">v1</span>' in html
-    assert "<td>3</td>" in html
+    assert '<td class="nowrap">3<span class="phone-only"> steps</span></td>' in html
     assert "server, port, environment, admin_password" in html
 
 
