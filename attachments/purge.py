@@ -306,21 +306,22 @@ class _Run:
                 logger.warning("purge: record folder %s not removed", folder, exc_info=True)
         return True
 
+    def _report_failure(self, record_id: UUID, key: str, message: str) -> None:
+        self.report.failure_count += 1
+        if len(self.report.failures) < FAILURES_KEPT:
+            self.report.failures.append(PurgeFailure(str(record_id), key, message))
+
     def _unreachable(self, record_id: UUID, key: str, stored_on: str) -> None:
         """A file kept on the other backend (ATTACHMENT_STORAGE_TYPE changed since): never
         marked purged while it may still exist; named, so someone can deal with it."""
         message = f"stored on {stored_on} storage; this server uses {self.storage_type} only"
         logger.warning("purge: cannot reach %s of record %s: %s", key, record_id, message)
-        self.report.failure_count += 1
-        if len(self.report.failures) < FAILURES_KEPT:
-            self.report.failures.append(PurgeFailure(str(record_id), key, message))
+        self._report_failure(record_id, key, message)
 
     def _failed(self, record_id: UUID, key: str, error: BaseException) -> None:
         message = f"{type(error).__name__}: {error}"
         logger.warning("purge: could not delete %s of record %s: %s", key, record_id, message)
-        self.report.failure_count += 1
-        if len(self.report.failures) < FAILURES_KEPT:
-            self.report.failures.append(PurgeFailure(str(record_id), key, message))
+        self._report_failure(record_id, key, message)
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
             self.report.stopped = True
