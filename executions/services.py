@@ -39,9 +39,13 @@ def _locked(record: ExecutionRecord, user: Any) -> ExecutionRecord:
     return locked
 
 
+def _reopen_to(record: ExecutionRecord, doing: str) -> str:
+    return f"This run is {record.get_status_display().lower()}; reopen it to {doing}."
+
+
 def _require_in_progress(record: ExecutionRecord, doing: str) -> None:
     if record.is_finished:
-        raise Conflict(f"This run is {record.get_status_display().lower()}; reopen it to {doing}.")
+        raise Conflict(_reopen_to(record, doing))
 
 
 def _only_added(before: str, after: str) -> bool:
@@ -168,8 +172,7 @@ def execution_save_draft(
             errors["title"] = [f"The title is longer than {MAX_TITLE} characters."]
         elif title != locked.title:
             if locked.is_finished:
-                status = locked.get_status_display().lower()
-                errors["title"] = [f"This run is {status}; reopen it to change its title."]
+                errors["title"] = [_reopen_to(locked, "change its title")]
             locked.title = title
             changed.append("title")
     # A finished run's evidence stays as it was: notes may only be added to (SPEC section 4).
