@@ -9,6 +9,8 @@ appears in a key or a path.
 from __future__ import annotations
 
 import os
+import uuid
+from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
@@ -89,6 +91,23 @@ def open_for_streaming(storage: Storage, key: str) -> IO[bytes]:
         body: IO[bytes] = storage.bucket.Object(name).get()["Body"]
         return body
     return storage.open(key, "rb")
+
+
+def storage_check(storage: Storage) -> None:
+    """Raise unless uploads could be stored: the S3 bucket exists and answers, or the local
+    root is a directory this process can write into. Writes nothing (the local root is made,
+    as the first upload would make it)."""
+    if isinstance(storage, S3Storage):
+        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+        return
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location)
+        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+            raise OSError(f"{root} is not a writable directory")
+        return
+    # Any other backend: a round trip on a name that is never used.
+    storage.exists(f"healthz-{uuid.uuid4().hex}")
 
 
 def original_key(record_id: UUID | str, attachment_id: UUID | str) -> str:

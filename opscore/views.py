@@ -1,19 +1,17 @@
 from __future__ import annotations
 
 import logging
-import os
-import uuid
-from pathlib import Path
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from storages.backends.s3 import S3Storage
+
+from attachments.storage import storage_check
 
 logger = logging.getLogger(__name__)
 
@@ -40,23 +38,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
-
-
-def storage_check(storage: Storage) -> None:
-    """Raise unless uploads could be stored: the S3 bucket exists and answers, or the local
-    root is a directory this process can write into. Writes nothing (the local root is made,
-    as the first upload would make it)."""
-    if isinstance(storage, S3Storage):
-        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
-        return
-    if isinstance(storage, FileSystemStorage):
-        root = Path(storage.location)
-        root.mkdir(parents=True, exist_ok=True)
-        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
-            raise OSError(f"{root} is not a writable directory")
-        return
-    # Any other backend: a round trip on a name that is never used.
-    storage.exists(f"healthz-{uuid.uuid4().hex}")
 
 
 @login_not_required
