@@ -11,6 +11,9 @@ PostgreSQL plans the records query with literal ids and its statistics for them.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +24,9 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -131,6 +136,10 @@ class SearchForm(forms.Form):
         return data
 
 
+def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 def _lower_bound(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else start_of_day(value)
 
@@ -213,9 +222,34 @@ class ExecutionFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = SearchForm
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        # django-filter's own __init__, less its deep copy of every filter: a search reads
+        # only the form, and the bound filters (``filters`` below) only on the ORM path.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset if queryset is not None else ExecutionRecord.objects.none()
+        self.request = request
+        self.form_prefix = prefix
         self._ids: dict[tuple[str, str], list[int]] = {}
+
+    @cached_property
+    def filters(self) -> dict[str, django_filters.Filter]:  # type: ignore[override]
+        filters = copy.deepcopy(self.base_filters)
+        for filter_ in filters.values():
+            filter_.model = self.queryset.model
+            filter_.parent = self
+        return filters
+
+    def get_form_class(self) -> type[forms.Form]:
+        """The form class, built once: django-filter builds a new class for every search."""
+        return _form_class(type(self))  # type: ignore[arg-type] # classes are hashable
 
     @property
     def scope_value(self) -> str:
@@ -241,21 +275,28 @@ class ExecutionFilter(django_filters.FilterSet):
     # ---- who and what -----------------------------------------------------------------------
 
     def filter_procedure_title(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        ids = self._resolved(name, value, Procedure.objects.filter(title__icontains=value.strip()))
-        return queryset.filter(procedure_id__in=ids)
+        return queryset.filter(procedure_id__in=self._procedure_ids(value))
 
     def filter_executor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(executor_id__in=self._executor_ids(value))
+
+    def filter_executor_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(executor_id__in=self._executor_name_ids(value))
+
+    def _procedure_ids(self, value: str) -> list[int]:
+        matches = Procedure.objects.filter(title__icontains=value.strip())
+        return self._resolved("procedure_title", value, matches)
+
+    def _executor_ids(self, value: str) -> list[int]:
         value = value.strip()
         match = Q(username=value)
         if value.isdigit():
             match |= Q(pk=int(value))
-        return queryset.filter(
-            executor_id__in=self._resolved(name, value, get_user_model().objects.filter(match))
-        )
+        return self._resolved("executor", value, get_user_model().objects.filter(match))
 
-    def filter_executor_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def _executor_name_ids(self, value: str) -> list[int]:
         users = get_user_model().objects.filter(username__icontains=value.strip())
-        return queryset.filter(executor_id__in=self._resolved(name, value, users))
+        return self._resolved("executor_name", value, users)
 
     def _resolved(self, name: str, value: str, matches: QuerySet) -> list[int]:
         """Ids of ``matches``, looked up once per search (the search filters several parts)."""
@@ -300,6 +341,45 @@ class ExecutionFilter(django_filters.FilterSet):
                 queryset = queryset.exclude(procedure_version_id__in=self._secret_in(variable))
         return queryset
 
+    # ---- the same, as SQL ---------------------------------------------------------------------
+
+    def conditions(self) -> list[tuple[str, list[Any]]] | None:
+        """The filters above as SQL conditions on the record table aliased ``r``, for the
+        search's PostgreSQL statements (executions.search), which the ORM would cost several
+        times their SQL to build; None when nothing can match. The same rules, held equal to
+        the filter methods by tests/executions/test_search_postgres.py. Values are parameters.
+        """
+        data = self.form.cleaned_data
+        where: list[tuple[str, list[Any]]] = []
+        if (data.get("q") or "").strip():
+            where.append(("r.search_vector @@ executions_search_query(%s)", [data["q"]]))
+        if data.get("procedure") is not None:
+            where.append(("r.procedure_id = %s", [data["procedure"]]))
+        resolved = [
+            ("r.procedure_id", data.get("procedure_title"), self._procedure_ids),
+            ("r.executor_id", data.get("executor"), self._executor_ids),
+            ("r.executor_id", data.get("executor_name"), self._executor_name_ids),
+        ]
+        for column, value, lookup in resolved:
+            if value:
+                if not (ids := lookup(value)):
+                    return None
+                where.append(_in(column, ids))
+        if data.get("status"):
+            where.append(_in("r.status", data["status"]))
+        if data.get("started_after"):
+            where.append(("r.started_at >= %s", [_lower_bound(data["started_after"])]))
+        if data.get("started_before"):
+            where.append(("r.started_at < %s", [_upper_bound(data["started_before"])]))
+        for variable, value in data.get("var") or []:
+            if value and MASK_ONLY.match(value):
+                return None  # see filter_var
+            where.append(("r.variables @> %s::jsonb", [json.dumps({variable: value})]))
+            if value == "" and (secret := self._secret_in(variable)):
+                sql, params = _in("r.procedure_version_id", secret)
+                where.append((f"NOT ({sql})", params))
+        return where
+
     def _secret_in(self, variable: str) -> list[int]:
         key = ("secret", variable)
         if key not in self._ids:
@@ -310,6 +390,23 @@ class ExecutionFilter(django_filters.FilterSet):
                 if (declared := v.document.variable(variable)) is not None and declared.is_secret
             ]
         return self._ids[key]
+
+
+@functools.cache
+def _form_class(filterset: type[django_filters.FilterSet]) -> type[forms.Form]:
+    fields = {name: filter_.field for name, filter_ in filterset.base_filters.items()}
+    form: type[forms.Form] = type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
+    form.base_fields = _ReadOnlyFields(form.base_fields)
+    return form
+
+
+class _ReadOnlyFields(dict):
+    """A search form's fields, which no form changes: each form gets its own dict of the same
+    fields, where Django deep-copies every field for every form (a third of a search's
+    validation)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
 
 
 def _fallback_keywords(value: str) -> Q:

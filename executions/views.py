@@ -353,7 +353,8 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = ExecutionFilter(request.GET, queryset=ExecutionRecord.objects.none())
     page: Page[ExecutionRecord] | None = None
     if filterset.is_valid():
-        results = execution_search(user=request.user, filterset=filterset)
+        rows = ExecutionRecord.objects.with_list_columns()
+        results = execution_search(user=request.user, filterset=filterset, rows=rows)
         # Paginator needs only count() and slices, which SearchResults has; the stubs' protocol
         # also asks for indexing by number and iteration, which pagination never uses.
         paginator: Paginator[ExecutionRecord] = Paginator(results, PAGE_SIZE)  # type: ignore[arg-type]

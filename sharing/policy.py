@@ -260,3 +260,32 @@ class VisibleParts:
         if self.administrator:
             return [self._live]
         return [self.own(), self.shared()]
+
+    def conditions(self, scope: str = "all") -> list[tuple[str, list[Any]]]:
+        """The parts of ``scope`` ("all", "mine" or "shared": ``everything``, ``own``,
+        ``shared``) as SQL conditions on the record table aliased ``r``, for the search's
+        PostgreSQL statements (executions.search). The same sets as the querysets above, by
+        the same rules; tests/sharing/test_policy.py holds them equal."""
+        if not self.active:
+            return []
+        live = "r.deleted_at IS NULL"
+        me = self.user.pk
+        own = (f"{live} AND r.executor_id = %s", [me])
+        groups = list(self.standing.groups)
+        if self.standing.many_shares:
+            keys = [f"u{me}", *(f"g{group}" for group in groups)]
+            shared = (f"{live} AND r.readers && %s::text[] AND r.executor_id <> %s", [keys, me])
+        else:
+            through = "s.user_id = %s"
+            if groups:
+                through += f" OR s.group_id IN ({', '.join(['%s'] * len(groups))})"
+            shared = (
+                f"{live} AND r.id IN (SELECT s.record_id FROM {Share._meta.db_table} s "  # noqa: S608
+                f"WHERE {through}) AND r.executor_id <> %s",
+                [me, *groups, me],
+            )
+        if scope == "mine":
+            return [own]
+        if scope == "shared":
+            return [shared]
+        return [(live, [])] if self.administrator else [own, shared]
