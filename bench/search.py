@@ -241,7 +241,8 @@ def plan_summary(sql: str) -> str:
     names = []
     for a, b in indexes:
         name = (b or a).replace("executions_executionrecord_", "").replace("exec_live_", "")
-        if name not in names and not name.startswith(("procedures_", "auth_user")):
+        # Not the joins for a row's procedure, version and executor, nor its shares' names.
+        if name not in names and not name.startswith(("procedures_", "auth_user", "unique_")):
             names.append(name)
     shape = "merge" if "Merge Append" in plan else "sort" if "Sort" in plan else ""
     return " ".join(names) + (f" [{shape}]" if shape else "")

@@ -227,7 +227,10 @@ class VisibleParts:
         self.active = is_active_user(user)
         self.standing = standing(user)
         self.administrator = self.standing.administrator
-        self._live = ExecutionRecord.objects.filter(deleted_at__isnull=True)
+
+    @functools.cached_property
+    def _live(self) -> QuerySet[ExecutionRecord]:
+        return ExecutionRecord.objects.filter(deleted_at__isnull=True)
 
     def own(self) -> QuerySet[ExecutionRecord]:
         if not self.active:
