@@ -343,7 +343,28 @@ class ExecutionFilter(django_filters.FilterSet):
 
     # ---- the same, as SQL ---------------------------------------------------------------------
 
-    def conditions(self) -> list[tuple[str, list[Any]]] | None:
+    def reader_keys(self) -> list[tuple[str, list[Any]]]:
+        """The procedure and status filters as dimensions of reader keys (migration executions
+        0010): ("p", procedure ids) and ("s", statuses), each a condition that must hold, for
+        the "shared with me" part of a user reached by many shares
+        (``VisibleParts.conditions``). None with keywords or variables: exec_live_filters_gin
+        then intersects those with the readers in one scan, which measured as fast or faster.
+        """
+        data = self.form.cleaned_data
+        if (data.get("q") or "").strip() or data.get("var"):
+            return []
+        keyed: list[tuple[str, list[Any]]] = []
+        if data.get("procedure") is not None:
+            keyed.append(("p", [data["procedure"]]))
+        if data.get("procedure_title"):
+            if not (ids := self._procedure_ids(data["procedure_title"])):
+                return []  # nothing matches, which conditions() says
+            keyed.append(("p", ids))
+        if data.get("status"):
+            keyed.append(("s", list(data["status"])))
+        return keyed
+
+    def conditions(self, *, keyed: bool = False) -> list[tuple[str, list[Any]]] | None:
         """The filters above as SQL conditions on the record table aliased ``r``, for the
         search's PostgreSQL statements (executions.search), which the ORM would cost several
         times their SQL to build; None when nothing can match. The same rules, held equal to
@@ -353,10 +374,12 @@ class ExecutionFilter(django_filters.FilterSet):
         where: list[tuple[str, list[Any]]] = []
         if (data.get("q") or "").strip():
             where.append(("r.search_vector @@ executions_search_query(%s)", [data["q"]]))
-        if data.get("procedure") is not None:
+        # keyed: the part holds the procedure and status filters as reader keys already; written
+        # again, PostgreSQL would intersect the big procedure or status index with them.
+        if data.get("procedure") is not None and not keyed:
             where.append(("r.procedure_id = %s", [data["procedure"]]))
         resolved = [
-            ("r.procedure_id", data.get("procedure_title"), self._procedure_ids),
+            ("r.procedure_id", None if keyed else data.get("procedure_title"), self._procedure_ids),
             ("r.executor_id", data.get("executor"), self._executor_ids),
             ("r.executor_id", data.get("executor_name"), self._executor_name_ids),
         ]
@@ -365,7 +388,7 @@ class ExecutionFilter(django_filters.FilterSet):
                 if not (ids := lookup(value)):
                     return None
                 where.append(_in(column, ids))
-        if data.get("status"):
+        if data.get("status") and not keyed:
             where.append(_in("r.status", data["status"]))
         if data.get("started_after"):
             where.append(("r.started_at >= %s", [_lower_bound(data["started_after"])]))

@@ -94,17 +94,21 @@ def _written(
 ) -> list[Statement]:
     """PostgreSQL: each part as a statement written from the policy's and the FilterSet's
     conditions (``VisibleParts.conditions``, ``ExecutionFilter.conditions``); building it
-    with the ORM cost several times what PostgreSQL takes to run it."""
-    visible = parts.conditions(filterset.scope_value)
+    with the ORM cost several times what PostgreSQL takes to run it. A part that reads the
+    procedure and status filters through reader keys (``ExecutionFilter.reader_keys``) leaves
+    them out of its own conditions."""
+    visible = parts.conditions(filterset.scope_value, keyed=filterset.reader_keys())
     filters = filterset.conditions() if visible else None
     if filters is None:
         return []
+    unkeyed = filterset.conditions(keyed=True) if any(part.keyed for part in visible) else None
     picked = ", ".join(f"r.{column}" for column in _picked(columns))
     table = ExecutionRecord._meta.db_table
     statements = []
-    for condition, params in visible:
-        where = " AND ".join([condition, *(sql for sql, _ in filters)])
-        values = [*params, *(value for _, filter_values in filters for value in filter_values)]
+    for part in visible:
+        chosen = (unkeyed or []) if part.keyed else filters
+        where = " AND ".join([part.sql, *(sql for sql, _ in chosen)])
+        values = [*part.params, *(value for _, filter_values in chosen for value in filter_values)]
         statements.append((f"SELECT {picked} FROM {table} r WHERE {where}", values))  # noqa: S608
     return statements
 
