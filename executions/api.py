@@ -105,7 +105,7 @@ class ExecutionListCreate(generics.ListAPIView):
         return ExecutionRecord.objects.none()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        filterset = ExecutionFilter(request.query_params, queryset=self.get_queryset())
+        filterset = ExecutionFilter(request.query_params)
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
         results = execution_search(user=request.user, filterset=filterset, rows=None)

@@ -234,16 +234,22 @@ class ExecutionFilter(django_filters.FilterSet):
         # only the form, and the bound filters (``filters`` below) only on the ORM path.
         self.is_bound = data is not None
         self.data = data or QueryDict()
-        self.queryset = queryset if queryset is not None else ExecutionRecord.objects.none()
+        self._queryset = queryset
         self.request = request
         self.form_prefix = prefix
         self._ids: dict[tuple[str, str], list[int]] = {}
+
+    @property
+    def queryset(self) -> QuerySet:
+        """What ``qs`` filters (django-filter's default: every record); the search itself
+        filters the parts of what a user may see (executions.search)."""
+        return self._queryset if self._queryset is not None else ExecutionRecord.objects.all()
 
     @cached_property
     def filters(self) -> dict[str, django_filters.Filter]:  # type: ignore[override]
         filters = copy.deepcopy(self.base_filters)
         for filter_ in filters.values():
-            filter_.model = self.queryset.model
+            filter_.model = self._meta.model
             filter_.parent = self
         return filters
 

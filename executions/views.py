@@ -350,7 +350,7 @@ def execution_delete(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_safe
 def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     """The search page (SPEC section 7): the full page, or for htmx the part it swaps."""
-    filterset = ExecutionFilter(request.GET, queryset=ExecutionRecord.objects.none())
+    filterset = ExecutionFilter(request.GET)
     page: Page[ExecutionRecord] | None = None
     if filterset.is_valid():
         rows = ExecutionRecord.objects.with_list_columns()
