@@ -119,3 +119,15 @@ def test_on_a_phone_the_procedures_list_fits(page, live_server, alice, procedure
     page.set_viewport_size({"width": 1440, "height": 900})
     expect(table.locator("thead")).to_be_visible()
     expect(table.locator(".phone-only").first).to_be_hidden()
+
+
+def test_a_long_status_choice_ends_in_an_ellipsis_not_under_the_chevron(page, live_server, alice):
+    log_in(page, live_server, "alice")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/executions/?status=completed&status=in_progress&status=failed")
+    summary = page.locator("#f-status-summary")
+    expect(summary).to_have_attribute("title", "Completed, In progress, Failed")
+    text_right, box_right = summary.evaluate(
+        "e => [e.getBoundingClientRect().right, e.parentElement.getBoundingClientRect().right]"
+    )
+    assert text_right <= box_right - 28  # the chevron's room (padding-right of .select-like)
