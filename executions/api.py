@@ -24,7 +24,7 @@ from executions import retention, services
 from executions.filters import ExecutionFilter
 from executions.models import ExecutionRecord
 from executions.rerun import execution_rerun
-from executions.search import COUNT_CAP, SearchResults, execution_search
+from executions.search import COUNT_CAP, PAGE_SIZE, SearchResults, execution_search
 from executions.serializers import (
     EventSerializer,
     ExecutionStepSerializer,
@@ -68,6 +68,8 @@ def detail_response(request: Request, record: ExecutionRecord, code: int = 200) 
 
 class SearchPagination(PageNumberPagination):
     """``{count, count_capped, next, previous, results}``: count stops at COUNT_CAP."""
+
+    page_size = PAGE_SIZE
 
     def get_paginated_response(self, data: Any) -> Response:
         paginator = self.page.paginator if self.page is not None else None

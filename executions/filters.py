@@ -258,6 +258,12 @@ class ExecutionFilter(django_filters.FilterSet):
         return _form_class(type(self))  # type: ignore[arg-type] # classes are hashable
 
     @property
+    def finds_unordered(self) -> bool:
+        """Keywords or variables: matches come from the GIN index, not in any page order."""
+        data = self.form.cleaned_data
+        return bool((data.get("q") or "").strip() or data.get("var"))
+
+    @property
     def scope_value(self) -> str:
         return self.form.cleaned_data.get("scope") or "all"
 
@@ -356,9 +362,9 @@ class ExecutionFilter(django_filters.FilterSet):
         (``VisibleParts.conditions``). None with keywords or variables: exec_live_filters_gin
         then intersects those with the readers in one scan, which measured as fast or faster.
         """
-        data = self.form.cleaned_data
-        if (data.get("q") or "").strip() or data.get("var"):
+        if self.finds_unordered:
             return []
+        data = self.form.cleaned_data
         keyed: list[tuple[str, list[Any]]] = []
         if data.get("procedure") is not None:
             keyed.append(("p", [data["procedure"]]))

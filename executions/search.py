@@ -20,6 +20,10 @@ started_at backwards probing the shares when they are many. The single query wit
 ``executor = me OR EXISTS (shares...)`` could do neither: for a user who sees five records
 among a million it read the whole started_at index (bench/search.py shows both plans).
 
+A search by keywords or variables finds its matches through the GIN index, in no page order,
+so on PostgreSQL its count keeps them and, when they are not more than COUNT_CAP, orders them
+for the first page too: the page then reads its rows by id instead of finding them again.
+
 On PostgreSQL the parts are written as SQL from the conditions of the policy and of the
 FilterSet (``VisibleParts.conditions``, ``ExecutionFilter.conditions``), and the API's page is
 read in one written statement: building them with the ORM cost several times what PostgreSQL
@@ -50,6 +54,7 @@ from sharing.models import Share
 from sharing.policy import VisibleParts
 
 COUNT_CAP = 10_000
+PAGE_SIZE = 25  # of the Executions page and of the API
 
 # Every ordering ends with the start time and the id, in the same direction, so that pages
 # are stable and each ordering is served by one index (executions.models.ExecutionRecord).
@@ -84,9 +89,13 @@ def execution_search(
     db = ExecutionRecord.objects.db
     if connections[db].vendor == "postgresql":
         statements = _written(parts, filterset, columns)
+        # Keywords and variables are found through the GIN index, in no useful order: the
+        # page would read every match again to sort them. The count reads them once.
+        first_page = PAGE_SIZE if filterset.finds_unordered else 0
     else:
         statements = _compiled(parts, filterset, columns)
-    return SearchResults(statements, filterset.ordering_value, db, rows)
+        first_page = 0
+    return SearchResults(statements, filterset.ordering_value, db, rows, first_page=first_page)
 
 
 def _written(
@@ -159,12 +168,18 @@ class SearchResults:
         ordering: str,
         db: str,
         rows: QuerySet[ExecutionRecord] | None = None,
+        *,
+        first_page: int = 0,
     ) -> None:
         self.parts = list(parts)
         self.descending = ordering.startswith("-")
         self.columns = SORT_COLUMNS[ordering.removeprefix("-")]
         self.db = db
         self.rows = rows
+        # With first_page, the count (PostgreSQL) also returns the ids of the first page when
+        # it is not capped: then it has read every match already, and they are few.
+        self.first_page = first_page
+        self._first_ids: list[Any] | None = None
 
     def count(self) -> int:
         """Exact up to COUNT_CAP; COUNT_CAP when there are more (then ``capped`` is True)."""
@@ -180,7 +195,12 @@ class SearchResults:
     @cached_property
     def _count_to_cap(self) -> int:
         count = self._count_sql()
-        return self._fetch(*count)[0][0] if count is not None else 0
+        if count is None:
+            return 0
+        matched, *first_ids = self._fetch(*count)[0]
+        if first_ids and first_ids[0] is not None:
+            self._first_ids = first_ids[0]
+        return int(matched)
 
     def _count_sql(self) -> Statement | None:
         if not self.parts:
@@ -190,10 +210,27 @@ class SearchResults:
             for number, (sql, _) in enumerate(self.parts)
         )
         params = [param for _, part_params in self.parts for param in part_params]
+        if self.first_page:
+            return self._count_and_first_page_sql(params)
         # LIMIT on the UNION ALL stops reading as soon as COUNT_CAP + 1 rows have come.
         return (
             f"SELECT COUNT(*) FROM ({union} LIMIT %s) AS matches",  # noqa: S608
             [*params, COUNT_CAP + 1],
+        )
+
+    def _count_and_first_page_sql(self, params: list[Any]) -> Statement:
+        """The count, and the first page's ids when it is not capped (else NULL): the matches
+        are kept (at most COUNT_CAP + 1 ids and sort columns) and ordered once."""
+        union = " UNION ALL ".join(
+            f"SELECT * FROM ({sql}) AS p{number}"  # noqa: S608 - see the class
+            for number, (sql, _) in enumerate(self.parts)
+        )
+        return (
+            f"WITH matches AS MATERIALIZED ({union} LIMIT %s) "  # noqa: S608
+            "SELECT n, CASE WHEN n <= %s THEN ARRAY("
+            f"SELECT m.id FROM matches m ORDER BY {self._order_sql('m')} LIMIT %s) END "
+            "FROM (SELECT COUNT(*) AS n FROM matches) AS c",
+            [*params, COUNT_CAP + 1, COUNT_CAP, self.first_page],
         )
 
     def __getitem__(self, index: slice) -> list[Any]:
@@ -202,7 +239,14 @@ class SearchResults:
         offset, stop = index.start or 0, index.stop
         if stop is None or stop <= offset:
             return []
-        page = self._page_ids_sql(offset, stop - offset)
+        if offset == 0 and self._first_ids is not None and stop <= self.first_page:
+            # The count's scan found them: the page reads their rows by id.
+            first = self._first_ids[:stop]
+            if not first:
+                return []
+            page: Statement | None = (", ".join(["%s"] * len(first)), first)
+        else:
+            page = self._page_ids_sql(offset, stop - offset)
         if page is None:
             return []
         if self.rows is None:

@@ -21,7 +21,6 @@ from sharing.policy import can_edit
 # Parameters that narrow the results (the rest only choose the view of them).
 NARROWING = ("q", "procedure", "procedure_title", "executor", "executor_name", "status",
              "started_after", "started_before", "var")  # fmt: skip
-PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from executions.filters import ExecutionFilter
 from executions.forms import DraftInput, parse_draft
 from executions.models import ExecutionRecord
 from executions.rerun import RerunPlan, rerun_plan
-from executions.search import execution_search
-from executions.search_page import PAGE_SIZE, search_page_context
+from executions.search import PAGE_SIZE, execution_search
+from executions.search_page import search_page_context
 from executions.timeline import describe
 from opscore.exceptions import Conflict
 from opscore.http import HtmxHttpRequest

@@ -228,3 +228,39 @@ def test_the_written_statements_find_what_the_orm_finds(
                 assert written == record_ids(_compiled(parts, filterset, columns)), case
                 checked += bool(written)
     assert checked > 60  # most combinations find something: the comparison is not all-empty
+
+
+@pytest.mark.parametrize("cap", [10_000, 2])
+def test_a_keyword_or_variable_search_reads_its_first_page_with_the_count(
+    world, admin_user, monkeypatch, cap
+):
+    """Keywords and variables are found unordered, so the count also returns the first page's
+    ids when it is not capped; the page is then read by id. Same pages, in the same order, as
+    the merged page query; a capped count returns none and the page query runs."""
+    from django.http import QueryDict
+
+    from executions import search
+    from executions.search import SearchResults, _written
+
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    for user in (world.alice, world.bob, admin_user):
+        for query in ("q=web-042", "q=tls+or+cluster", "var=region=us-east-1", "q=nothing-at-all"):
+            for ordering in ("-started_at", "title", "-completed_at", "status"):
+                params = QueryDict(f"{query}&ordering={ordering}")
+                filterset = ExecutionFilter(params, queryset=None)
+                assert filterset.is_valid() and filterset.finds_unordered
+                results = execution_search(user=user, filterset=filterset)
+                assert results.first_page == search.PAGE_SIZE
+                plain = SearchResults(
+                    _written(
+                        VisibleParts(user), filterset, search.SORT_COLUMNS[ordering.strip("-")]
+                    ),
+                    ordering,
+                    results.db,
+                )
+                assert results.count() == plain.count()
+                read_with_count = results._first_ids is not None
+                assert read_with_count == (not plain.capped)
+                for stop in (1, 2, 25):
+                    assert [r["id"] for r in results[0:stop]] == [r["id"] for r in plain[0:stop]]
+                assert [r["id"] for r in results[1:3]] == [r["id"] for r in plain[1:3]]
