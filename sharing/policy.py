@@ -126,7 +126,7 @@ class Standing:
     """What the search must know of a user before it reads a record (``standing``)."""
 
     administrator: bool
-    groups: tuple[int, ...] = ()
+    groups: tuple[int, ...] | None = ()  # None: not read (a superuser's; VisibleParts.groups)
     many_shares: bool = False  # more than FEW_SHARES shares reach them (counted on PostgreSQL)
 
 
@@ -141,7 +141,7 @@ def standing(user: Any) -> Standing:
     if not is_active_user(user):
         return Standing(administrator=False)
     if user.is_superuser:
-        return Standing(administrator=True)
+        return Standing(administrator=True, groups=None)
     connection = connections[ExecutionRecord.objects.db]
     if settings.AUTHENTICATION_BACKENDS != [MODEL_BACKEND] or connection.vendor != "postgresql":
         memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
@@ -232,6 +232,15 @@ class VisibleParts:
     def _live(self) -> QuerySet[ExecutionRecord]:
         return ExecutionRecord.objects.filter(deleted_at__isnull=True)
 
+    @functools.cached_property
+    def groups(self) -> tuple[int, ...]:
+        """The user's groups; read here only for a superuser who asks what is shared with them
+        (``standing`` does not read a superuser's: they see everything)."""
+        if self.standing.groups is not None:
+            return self.standing.groups
+        memberships = get_user_model().groups.through.objects.filter(user_id=self.user.pk)
+        return tuple(memberships.values_list("group_id", flat=True))
+
     def own(self) -> QuerySet[ExecutionRecord]:
         if not self.active:
             return self._live.none()
@@ -251,7 +260,7 @@ class VisibleParts:
         """
         if not self.active:
             return self._live.none()
-        groups = self.standing.groups
+        groups = self.groups
         shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
         shared = self._live.filter(pk__in=shares.values("record_id"))
         if self.standing.many_shares:
@@ -285,7 +294,11 @@ class VisibleParts:
         live = "r.deleted_at IS NULL"
         me = self.user.pk
         own = Part(f"{live} AND r.executor_id = %s", [me])
-        groups = list(self.standing.groups)
+        if scope == "mine":
+            return [own]
+        if scope == "all" and self.administrator:
+            return [Part(live, [])]
+        groups = list(self.groups)
         readers = [f"u{me}", *(f"g{group}" for group in groups)]
         if self.standing.many_shares and keyed:
             keys = "executions_reader_keys(r.readers, r.procedure_id, r.status) && %s::text[]"
@@ -309,11 +322,7 @@ class VisibleParts:
                 f"WHERE {through}) AND r.executor_id <> %s",
                 [me, *groups, me],
             )
-        if scope == "mine":
-            return [own]
-        if scope == "shared":
-            return [shared]
-        return [Part(live, [])] if self.administrator else [own, shared]
+        return [shared] if scope == "shared" else [own, shared]
 
 
 class Part(NamedTuple):

@@ -56,6 +56,14 @@ def test_scope_mine_and_shared_with_me(world, admin_user):
     assert found(world.alice, "?scope=all") == found(world.alice)
 
 
+def test_shared_with_me_counts_an_administrators_groups_too(world, admin_user, sre):
+    # An administrator sees everything under "All"; "Shared with me" is still what their
+    # groups' shares and their own bring them, as for anyone.
+    sre.user_set.add(admin_user)
+    Share.objects.create(record=world.tls_web7, user=admin_user)
+    assert found(admin_user, "?scope=shared") == ids(world.dora_shared, world.tls_web7)
+
+
 def test_my_own_record_shared_with_my_group_is_mine_not_shared_with_me(world, sre):
     Share.objects.create(record=world.bob_tls, group=sre)  # bob is in sre
     assert found(world.bob, "?scope=shared") == ids(world.dora_shared)

@@ -210,6 +210,7 @@ def test_the_written_statements_find_what_the_orm_finds(
     monkeypatch.setattr(policy, "FEW_SHARES", few_shares)  # 0: shared with me through readers
     Share.objects.create(record=world.dora_private, user=world.bob)
     Share.objects.create(record=world.bob_tls, group=sre)  # bob's own, shared with his group
+    sre.user_set.add(admin_user)  # a superuser's groups count for "shared with me" too
     inactive = world.dora
     inactive.is_active = False
     users = [world.alice, world.bob, charlie, admin_user, inactive]
