@@ -12,10 +12,9 @@ PostgreSQL plans the records query with literal ids and its statistics for them.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import django_filters
@@ -25,18 +24,24 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.functional import cached_property
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from executions.models import ExecutionRecord, ExecutionStep
+from executions.search_params import (
+    MAX_TEXT,
+    IdFilter,
+    SearchForm,
+    StartBoundFilter,
+    VariableFilter,
+    form_class,
+    lower_bound,
+    upper_bound,
+)
 from executions.search_sql import SearchMatch, VariableValueLike
 from procedures.documents import SECRET_MASK
 from procedures.models import Procedure, ProcedureVersion
 
 Status = ExecutionRecord.Status
-MAX_TEXT = 200
 SCOPES = [("all", "All"), ("mine", "Mine"), ("shared", "Shared with me")]
 ORDERINGS = [
     ("-started_at", "Started, newest first"),
@@ -53,102 +58,8 @@ DATE_HELP = "YYYY-MM-DD (that whole day counts, in TIME_ZONE) or an ISO 8601 dat
 MASK_ONLY = re.compile(rf"^[{SECRET_MASK[0]}\s]*$")
 
 
-class RepeatedInput(forms.Widget):
-    """A parameter given any number of times (``var=a=1&var=b=2``)."""
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
-        return data.getlist(name) if hasattr(data, "getlist") else list(data.get(name) or [])
-
-    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return name not in data
-
-
-class VariableField(forms.Field):
-    """``name=value`` pairs, split at the first '='; blank entries are ignored."""
-
-    widget = RepeatedInput
-
-    def to_python(self, value: Any) -> list[tuple[str, str]]:
-        pairs = []
-        for item in value or []:
-            if not str(item).strip():
-                continue
-            name, equals, text = str(item).partition("=")
-            if not equals or not name.strip():
-                raise forms.ValidationError(
-                    "var: write each variable as name=value (got %(item)r).",
-                    code="invalid",
-                    params={"item": str(item)[:MAX_TEXT]},
-                )
-            if len(item) > MAX_TEXT * 10:
-                raise forms.ValidationError("var: that value is too long.", code="max_length")
-            pairs.append((name.strip(), text.strip()))
-        return pairs
-
-
-class StartBoundField(forms.Field):
-    """A date (YYYY-MM-DD, a whole day in TIME_ZONE) or an ISO 8601 date and time."""
-
-    def to_python(self, value: Any) -> date | datetime | None:
-        text = str(value or "").strip()
-        if not text:
-            return None
-        try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise forms.ValidationError(
-                "%(name)s: enter a date as YYYY-MM-DD or an ISO 8601 date and time (got %(text)r).",
-                code="invalid",
-                params={"name": self.label or "date", "text": text[:40]},
-            ) from None
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, timezone.get_default_timezone())
-        return moment
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class StartBoundFilter(django_filters.Filter):
-    field_class = StartBoundField
-
-
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
-class VariableFilter(django_filters.Filter):
-    field_class = VariableField
-
-
-class IdFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight of ``day`` in TIME_ZONE (SPEC: dates are read in TIME_ZONE)."""
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
-class SearchForm(forms.Form):
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        after, before = data.get("started_after"), data.get("started_before")
-        if after and before and _lower_bound(after) >= _upper_bound(before):
-            self.add_error("started_before", "started_before: the range ends before it starts.")
-        return data
-
-
 def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def _lower_bound(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else start_of_day(value)
-
-
-def _upper_bound(value: date | datetime) -> datetime:
-    """Exclusive for a day (the whole day counts); a moment itself is included."""
-    if isinstance(value, datetime):
-        return value + timedelta(microseconds=1)
-    return start_of_day(value + timedelta(days=1))
 
 
 class ExecutionFilter(django_filters.FilterSet):
@@ -255,7 +166,7 @@ class ExecutionFilter(django_filters.FilterSet):
 
     def get_form_class(self) -> type[forms.Form]:
         """The form class, built once: django-filter builds a new class for every search."""
-        return _form_class(type(self))  # type: ignore[arg-type] # classes are hashable
+        return form_class(type(self))  # type: ignore[arg-type] # classes are hashable
 
     @property
     def finds_unordered(self) -> bool:
@@ -325,12 +236,12 @@ class ExecutionFilter(django_filters.FilterSet):
     def filter_started_after(
         self, queryset: QuerySet, name: str, value: date | datetime
     ) -> QuerySet:
-        return queryset.filter(started_at__gte=_lower_bound(value))
+        return queryset.filter(started_at__gte=lower_bound(value))
 
     def filter_started_before(
         self, queryset: QuerySet, name: str, value: date | datetime
     ) -> QuerySet:
-        return queryset.filter(started_at__lt=_upper_bound(value))
+        return queryset.filter(started_at__lt=upper_bound(value))
 
     # ---- variables --------------------------------------------------------------------------
 
@@ -403,9 +314,9 @@ class ExecutionFilter(django_filters.FilterSet):
         if data.get("status") and not keyed:
             where.append(_in("r.status", data["status"]))
         if data.get("started_after"):
-            where.append(("r.started_at >= %s", [_lower_bound(data["started_after"])]))
+            where.append(("r.started_at >= %s", [lower_bound(data["started_after"])]))
         if data.get("started_before"):
-            where.append(("r.started_at < %s", [_upper_bound(data["started_before"])]))
+            where.append(("r.started_at < %s", [upper_bound(data["started_before"])]))
         for variable, value in data.get("var") or []:
             if value and MASK_ONLY.match(value):
                 return None  # see filter_var
@@ -425,23 +336,6 @@ class ExecutionFilter(django_filters.FilterSet):
                 if (declared := v.document.variable(variable)) is not None and declared.is_secret
             ]
         return self._ids[key]
-
-
-@functools.cache
-def _form_class(filterset: type[django_filters.FilterSet]) -> type[forms.Form]:
-    fields = {name: filter_.field for name, filter_ in filterset.base_filters.items()}
-    form: type[forms.Form] = type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
-    form.base_fields = _ReadOnlyFields(form.base_fields)
-    return form
-
-
-class _ReadOnlyFields(dict):
-    """A search form's fields, which no form changes: each form gets its own dict of the same
-    fields, where Django deep-copies every field for every form (a third of a search's
-    validation)."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
-        return dict(self)
 
 
 def _fallback_keywords(value: str) -> Q:
