@@ -205,26 +205,19 @@ class SearchResults:
     def _count_sql(self) -> Statement | None:
         if not self.parts:
             return None
-        union = " UNION ALL ".join(
-            f"SELECT 1 FROM ({sql}) AS p{number}"  # noqa: S608 - see the class
-            for number, (sql, _) in enumerate(self.parts)
-        )
-        params = [param for _, part_params in self.parts for param in part_params]
         if self.first_page:
-            return self._count_and_first_page_sql(params)
+            return self._count_and_first_page_sql()
+        union, params = self._union("1")
         # LIMIT on the UNION ALL stops reading as soon as COUNT_CAP + 1 rows have come.
         return (
             f"SELECT COUNT(*) FROM ({union} LIMIT %s) AS matches",  # noqa: S608
             [*params, COUNT_CAP + 1],
         )
 
-    def _count_and_first_page_sql(self, params: list[Any]) -> Statement:
+    def _count_and_first_page_sql(self) -> Statement:
         """The count, and the first page's ids when it is not capped (else NULL): the matches
         are kept (at most COUNT_CAP + 1 ids and sort columns) and ordered once."""
-        union = " UNION ALL ".join(
-            f"SELECT * FROM ({sql}) AS p{number}"  # noqa: S608 - see the class
-            for number, (sql, _) in enumerate(self.parts)
-        )
+        union, params = self._union("*")
         return (
             f"WITH matches AS MATERIALIZED ({union} LIMIT %s) "  # noqa: S608
             "SELECT n, CASE WHEN n <= %s THEN ARRAY("
@@ -232,6 +225,14 @@ class SearchResults:
             "FROM (SELECT COUNT(*) AS n FROM matches) AS c",
             [*params, COUNT_CAP + 1, COUNT_CAP, self.first_page],
         )
+
+    def _union(self, select: str) -> Statement:
+        """``SELECT <select>`` of every part, UNION ALL."""
+        union = " UNION ALL ".join(
+            f"SELECT {select} FROM ({sql}) AS p{number}"  # noqa: S608 - see the class
+            for number, (sql, _) in enumerate(self.parts)
+        )
+        return union, [param for _, part_params in self.parts for param in part_params]
 
     def __getitem__(self, index: slice) -> list[Any]:
         if not isinstance(index, slice) or index.step is not None:
@@ -249,17 +250,18 @@ class SearchResults:
             page = self._page_ids_sql(offset, stop - offset)
         if page is None:
             return []
-        if self.rows is None:
+        if self.rows is None and connections[self.db].vendor == "postgresql":
             return self._list_rows(*page)
         # One query: the page's ids (merged from the parts) and their rows, in order.
         ids = RawSQL(*page)  # noqa: S611 - the parts' SQL and constant names, see the class
-        return list(self.rows.filter(pk__in=ids).order_by(*self._order_by()))
+        source = ExecutionRecord.objects.all() if self.rows is None else self.rows
+        records = source.filter(pk__in=ids).order_by(*self._order_by())
+        if self.rows is None:  # list rows elsewhere: the ORM's, and one query for the shares
+            return _with_shares(list(records.values(*LIST_COLUMNS)))
+        return list(records)
 
     def _list_rows(self, ids_sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        if connections[self.db].vendor != "postgresql":
-            ids = RawSQL(ids_sql, params)  # noqa: S611 - as in __getitem__
-            records = ExecutionRecord.objects.filter(pk__in=ids).order_by(*self._order_by())
-            return _with_shares(list(records.values(*LIST_COLUMNS)))
+        """PostgreSQL: the page's list rows and their shares' names in one written statement."""
         sql = _list_rows_sql().format(ids=ids_sql, order=self._order_sql("r"))
         rows = []
         for values in self._fetch(sql, params):
