@@ -144,9 +144,7 @@ def standing(user: Any) -> Standing:
         return Standing(administrator=True, groups=None)
     connection = connections[ExecutionRecord.objects.db]
     if settings.AUTHENTICATION_BACKENDS != [MODEL_BACKEND] or connection.vendor != "postgresql":
-        memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
-        groups = tuple(memberships.values_list("group_id", flat=True))
-        return Standing(administrator=is_administrator(user), groups=groups)
+        return Standing(administrator=is_administrator(user), groups=_group_ids(user))
     app_label, codename = VIEW_ALL_PERMISSION.split(".")
     params = {"user": user.pk, "app_label": app_label, "codename": codename,
               "cap": FEW_SHARES + 1}  # fmt: skip
@@ -158,6 +156,12 @@ def standing(user: Any) -> Standing:
         groups=tuple(groups),
         many_shares=direct_shares + group_shares > FEW_SHARES,
     )
+
+
+def _group_ids(user: Any) -> tuple[int, ...]:
+    """Straight from the membership table, no join through auth_group."""
+    memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    return tuple(memberships.values_list("group_id", flat=True))
 
 
 @functools.cache
@@ -238,8 +242,13 @@ class VisibleParts:
         (``standing`` does not read a superuser's: they see everything)."""
         if self.standing.groups is not None:
             return self.standing.groups
-        memberships = get_user_model().groups.through.objects.filter(user_id=self.user.pk)
-        return tuple(memberships.values_list("group_id", flat=True))
+        return _group_ids(self.user)
+
+    @functools.cached_property
+    def readers(self) -> list[str]:
+        """The user and their groups as the ``readers`` column names them (migration
+        executions 0004): 'u<id>', 'g<id>'."""
+        return [f"u{self.user.pk}", *(f"g{group}" for group in self.groups)]
 
     def own(self) -> QuerySet[ExecutionRecord]:
         if not self.active:
@@ -260,12 +269,10 @@ class VisibleParts:
         """
         if not self.active:
             return self._live.none()
-        groups = self.groups
-        shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=groups))
+        shares = Share.objects.filter(Q(user=self.user) | Q(group_id__in=self.groups))
         shared = self._live.filter(pk__in=shares.values("record_id"))
         if self.standing.many_shares:
-            keys = [f"u{self.user.pk}", *(f"g{group}" for group in groups)]
-            shared = self._live.filter(SharedWithAny(keys))
+            shared = self._live.filter(SharedWithAny(self.readers))
         return shared.exclude(executor=self.user)
 
     def everything(self) -> list[QuerySet[ExecutionRecord]]:
@@ -298,22 +305,21 @@ class VisibleParts:
             return [own]
         if scope == "all" and self.administrator:
             return [Part(live, [])]
-        groups = list(self.groups)
-        readers = [f"u{me}", *(f"g{group}" for group in groups)]
         if self.standing.many_shares and keyed:
             keys = "executions_reader_keys(r.readers, r.procedure_id, r.status) && %s::text[]"
             shared = Part(
                 f"{live} AND r.readers IS NOT NULL AND "
                 + " AND ".join(keys for _ in keyed)
                 + " AND r.executor_id <> %s",
-                [*([f"{r}/{code}{v}" for r in readers for v in values] for code, values in keyed),
-                 me],
+                [*([f"{r}/{code}{v}" for r in self.readers for v in values]
+                   for code, values in keyed), me],
                 keyed=True,
             )  # fmt: skip
         elif self.standing.many_shares:
             condition = f"{live} AND r.readers && %s::text[] AND r.executor_id <> %s"
-            shared = Part(condition, [readers, me])
+            shared = Part(condition, [self.readers, me])
         else:
+            groups = list(self.groups)
             through = "s.user_id = %s"
             if groups:
                 through += f" OR s.group_id IN ({', '.join(['%s'] * len(groups))})"
