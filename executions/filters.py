@@ -270,7 +270,7 @@ class ExecutionFilter(django_filters.FilterSet):
         """The procedure and status filters as dimensions of reader keys (migration executions
         0010): ("p", procedure ids) and ("s", statuses), each a condition that must hold, for
         the "shared with me" part of a user reached by many shares
-        (``VisibleParts.conditions``). None with keywords or variables: exec_live_filters_gin
+        (``VisibleParts.conditions``). Empty with keywords or variables: exec_live_filters_gin
         then intersects those with the readers in one scan, which measured as fast or faster.
         """
         if self.finds_unordered:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.files.storage import storages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
@@ -11,7 +10,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from attachments.storage import storage_check
+from attachments.storage import attachment_storage, storage_check
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("healthz: database check failed")
         checks["database"] = "error"
     try:
-        storage_check(storages["attachments"])
+        storage_check(attachment_storage())
     except Exception:
         logger.exception("healthz: storage check failed")
         checks["storage"] = "error"
